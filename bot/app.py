@@ -1,0 +1,179 @@
+"""Wiring and lifecycle: storage, HTTP client, Telegram Application, web server and background parts.
+
+Everything runs in one asyncio loop. Start order is chosen so that nothing receives work before what it
+depends on is ready (migrations → database → web server → Telegram → watcher); stop is the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.chat.application import FEATURES, Registrar, build_application
+from bot.chat.commands import bot_commands
+from bot.config import Settings
+from bot.i18n import translator
+from bot.services import Services
+from bot.storage import migrate
+from bot.storage.crypto import TokenCipher, load_or_create_key
+from bot.storage.engine import create_engine, create_session_factory
+from bot.web.server import RouteRegistrar, build_web_app
+from bot.web.telegram_webhook import TELEGRAM_APP
+
+LOG = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """A background part (the watcher, the delivery worker) started after Telegram and stopped before it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+ComponentFactory = Callable[[Services, Application], Component]
+
+
+class BotRuntime:
+    """The running bot. `start()` returns once everything listens; `stop()` undoes it cleanly."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        features: Sequence[Registrar] = FEATURES,
+        routes: Sequence[RouteRegistrar] = (),
+        components: Sequence[ComponentFactory] = (),
+    ) -> None:
+        self.settings = settings
+        self._features = features
+        self._routes = routes
+        self._component_factories = components
+        self._components: list[Component] = []
+        self._engine: AsyncEngine | None = None
+        self._runner: web.AppRunner | None = None
+        self.services: Services | None = None
+        self.application: Application | None = None
+        self.web_port: int = settings.web_port
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.settings.telegram_webhook_url)
+
+    async def start(self) -> None:
+        settings = self.settings
+        settings.require_telegram()
+        url = settings.effective_database_url
+        await migrate.upgrade(url)
+        self._engine = create_engine(url)
+        cipher = TokenCipher(load_or_create_key(settings.token_encryption_key, settings.data_dir))
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        services = Services(settings, create_session_factory(self._engine), cipher, http)
+        self.services = services
+        application = build_application(services, webhook_mode=self.webhook_mode, features=self._features)
+        self.application = application
+
+        web_app = build_web_app(services, self._routes)
+        if self.webhook_mode:
+            web_app[TELEGRAM_APP] = application
+        self._runner = web.AppRunner(web_app, handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.web_host, settings.web_port)
+        await site.start()
+        self.web_port = self._bound_port(site)
+
+        await application.initialize()
+        services.bot_username = application.bot.username
+        await self._set_commands(application)
+        await application.start()
+        if self.webhook_mode:
+            await application.bot.set_webhook(
+                settings.telegram_webhook_url,
+                secret_token=settings.effective_webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            services.health.telegram_mode = "webhook"
+        else:
+            assert application.updater is not None
+            await application.bot.delete_webhook()
+            await application.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, error_callback=services.health.telegram_failed
+            )
+            services.health.telegram_mode = "polling"
+
+        for factory in self._component_factories:
+            component = factory(services, application)
+            await component.start()
+            self._components.append(component)
+        LOG.info(
+            "bot_started username=%s mode=%s web=%s:%s",
+            services.bot_username,
+            services.health.telegram_mode,
+            settings.web_host,
+            self.web_port,
+        )
+
+    @staticmethod
+    def _bound_port(site: web.TCPSite) -> int:
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        return int(sockets[0].getsockname()[1]) if sockets else 0
+
+    @staticmethod
+    async def _set_commands(application: Application) -> None:
+        try:
+            await application.bot.set_my_commands(bot_commands(translator(None)))
+        except TelegramError as exc:  # the menu is a convenience; the bot works without it
+            LOG.warning("set_my_commands_failed error=%r", exc)
+
+    async def stop(self) -> None:
+        for component in reversed(self._components):
+            try:
+                await component.stop()
+            except Exception:
+                LOG.exception("component_stop_failed component=%s", type(component).__name__)
+        self._components.clear()
+        application = self.application
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+            self.application = None
+        if self.services is not None:
+            self.services.health.telegram_mode = "stopped"
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.services is not None:
+            await self.services.http.close()
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+        LOG.info("bot_stopped")
+
+
+async def run_until_signalled(runtime: BotRuntime) -> None:
+    """Start, wait for SIGINT or SIGTERM, then stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runtime.start()
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await runtime.stop()

@@ -1,0 +1,51 @@
+"""Building the python-telegram-bot Application with every chat feature registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+from bot.chat import fallback, start
+from bot.chat.common import SERVICES_KEY
+from bot.services import Services
+
+Registrar = Callable[[Application], None]
+
+# Feature modules in the order their handlers are tried; fallback is always added last.
+FEATURES: tuple[Registrar, ...] = (start.register,)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
+def build_application(
+    services: Services, *, webhook_mode: bool = False, features: Sequence[Registrar] = FEATURES
+) -> Application:
+    """An Application pointed at TELEGRAM_API_URL, with the rate limiter and every handler."""
+    settings = services.settings
+    api = settings.telegram_api_url
+    # Proxies from the environment must not capture loopback traffic to a local Bot API.
+    httpx_kwargs = {"trust_env": False} if _is_loopback(api) else {}
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .request(HTTPXRequest(connection_pool_size=32, httpx_kwargs=httpx_kwargs))
+        .get_updates_request(HTTPXRequest(httpx_kwargs=httpx_kwargs, read_timeout=40))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(32)
+    )
+    if webhook_mode:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    for register in features:
+        register(application)
+    fallback.register(application)
+    return application

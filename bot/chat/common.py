@@ -1,0 +1,38 @@
+"""Helpers every chat feature uses: the services, the user's language, recording who is talking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translate, translator
+from bot.services import Services
+from bot.storage.telegram import save_chat, save_user
+
+Context = ContextTypes.DEFAULT_TYPE
+SERVICES_KEY = "services"
+
+
+def services(context: Context) -> Services:
+    """The Services object the application was built with."""
+    found: Any = context.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+def tr(update: Update | None) -> Translate:
+    """The translation function for the user behind an update (English when unknown)."""
+    user = update.effective_user if update else None
+    return translator(user.language_code if user else None)
+
+
+async def remember(update: Update, context: Context) -> None:
+    """Store the user and chat of an update, so later alerts and roles can refer to them."""
+    user, chat = update.effective_user, update.effective_chat
+    async with services(context).sessions.begin() as session:
+        if user is not None:
+            await save_user(session, user.id, user.first_name, user.username, user.language_code)
+        if chat is not None:
+            await save_chat(session, chat.id, chat.type, chat.title)

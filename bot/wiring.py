@@ -1,0 +1,17 @@
+"""Which web routes and background components the running bot has.
+
+Kept apart from `app.py` so tests can start a runtime with exactly the parts they exercise.
+"""
+
+from __future__ import annotations
+
+from bot.app import ComponentFactory
+from bot.web.server import RouteRegistrar
+
+
+def default_routes() -> list[RouteRegistrar]:
+    return []
+
+
+def default_components() -> list[ComponentFactory]:
+    return []
