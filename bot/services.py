@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.storage.crypto import TokenCipher
+
+if TYPE_CHECKING:
+    from bot.netatmo.gateway import NetatmoGateway
 
 
 @dataclass
@@ -46,4 +49,5 @@ class Services:
     http: aiohttp.ClientSession
     health: HealthState = field(default_factory=HealthState)
     bot_username: str = ""
+    netatmo: NetatmoGateway | None = None  # set by the runtime once the gateway is built
     extras: dict[str, Any] = field(default_factory=dict)

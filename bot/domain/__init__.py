@@ -1,0 +1,1 @@
+"""Pure rules: plain data in, plain data out. No I/O, no imports of storage, netatmo, chat, web or telegram."""

@@ -1,0 +1,92 @@
+"""The bot's own model of a Netatmo security event, independent of how it arrived (webhook or poll).
+
+Netatmo names the same happening differently in webhooks (`push_type` "NOC-human") and in getevents
+(an `outdoor` event with a `human` sub-event); normalisation in `bot.netatmo.events` maps both to this one
+shape so that routing, captions and deduplication are written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ALARM = "alarm"  # smoke, CO, siren: always delivered loudly, whatever mutes and quiet hours say
+    ALERT = "alert"  # something happened that a person should look at (motion, person, ring, door)
+    INFO = "info"  # device health: connection, monitoring, SD card, power, battery
+
+
+class Kind(StrEnum):
+    """What happened, in our words. One caption and one filter checkbox per kind."""
+
+    PERSON = "person"  # a face was recognised or an unknown face seen (indoor, NPC)
+    MOVEMENT = "movement"
+    HUMAN = "human"
+    ANIMAL = "animal"
+    VEHICLE = "vehicle"
+    DOORBELL_RING = "doorbell_ring"
+    DOORBELL_MISSED = "doorbell_missed"
+    DOORBELL_ACCEPTED = "doorbell_accepted"
+    DOOR_OPEN = "door_open"
+    DOOR_MOVED = "door_moved"
+    SIREN_SOUNDING = "siren_sounding"
+    SIREN_TAMPERED = "siren_tampered"
+    SMOKE = "smoke"
+    SMOKE_CLEARED = "smoke_cleared"
+    CO = "co"
+    CO_CLEARED = "co_cleared"
+    ALARM_TAMPERED = "alarm_tampered"
+    ALARM_TEST = "alarm_test"
+    ALARM_BATTERY = "alarm_battery"
+    CAMERA_OFFLINE = "camera_offline"
+    CAMERA_ONLINE = "camera_online"
+    MONITORING_ON = "monitoring_on"
+    MONITORING_OFF = "monitoring_off"
+    SD_PROBLEM = "sd_problem"
+    POWER_PROBLEM = "power_problem"
+    LOW_BATTERY = "low_battery"
+    PERSON_HOME = "person_home"
+    PERSON_AWAY = "person_away"
+    OTHER = "other"  # a type we do not know yet: a generic but correct alert
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """Where the picture of an event is: one of the three shapes Netatmo uses."""
+
+    url: str | None = None  # current: an absolute URL
+    image_id: str | None = None  # legacy: getcamerapicture?image_id=…&key=…
+    key: str | None = None
+    filename: str | None = None  # outdoor sub-events: a path relative to the camera's vpn/local URL
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """One thing that happened in a home, deduplicated by (home_id, event_id, subevent_id)."""
+
+    home_id: str
+    event_id: str
+    kind: Kind
+    netatmo_type: str  # the raw type, e.g. "outdoor/human", "NACamera-movement", "smoke"
+    time: int  # epoch seconds
+    subevent_id: str = ""
+    device_id: str | None = None  # the camera, alarm or bridge that reported it
+    device_type: str | None = None  # NACamera, NOC, NPC, NDB, NSD, NCO, NACamDoorTag, NIS …
+    module_id: str | None = None  # a bridged module (door tag, siren) when there is one
+    person_id: str | None = None
+    person_name: str | None = None
+    person_known: bool | None = None
+    sub_type: int | None = None
+    message: str | None = None  # Netatmo's localised text, HTML stripped
+    snapshot: SnapshotRef | None = None
+    severity: Severity = Severity.ALERT
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.home_id, self.event_id, self.subevent_id)
+
+    @property
+    def source_device(self) -> str | None:
+        """The device a mute or a camera filter applies to: the module if any, else the device."""
+        return self.device_id or self.module_id
