@@ -7,7 +7,7 @@ shape so that routing, captions and deduplication are written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 
 
@@ -90,3 +90,27 @@ class SecurityEvent:
     def source_device(self) -> str | None:
         """The device a mute or a camera filter applies to: the module if any, else the device."""
         return self.device_id or self.module_id
+
+
+def event_to_dict(event: SecurityEvent) -> dict[str, object]:
+    """A JSON-ready dict, stored in `events.data` so delivery can rebuild the event after a restart."""
+    data = asdict(event)
+    data["kind"] = event.kind.value
+    data["severity"] = event.severity.value
+    return data
+
+
+def event_from_dict(data: dict[str, object]) -> SecurityEvent:
+    """The inverse of event_to_dict; unknown kinds (from a newer version) degrade to OTHER."""
+    values = dict(data)
+    snapshot = values.pop("snapshot", None)
+    kind = str(values.pop("kind", Kind.OTHER))
+    severity = str(values.pop("severity", Severity.ALERT))
+    known = {f.name for f in fields(SecurityEvent)}
+    kwargs = {key: value for key, value in values.items() if key in known}
+    return SecurityEvent(
+        **kwargs,  # type: ignore[arg-type]
+        kind=Kind(kind) if kind in Kind._value2member_map_ else Kind.OTHER,
+        severity=Severity(severity) if severity in Severity._value2member_map_ else Severity.ALERT,
+        snapshot=SnapshotRef(**snapshot) if isinstance(snapshot, dict) else None,
+    )
