@@ -42,34 +42,34 @@ class _TelegramHtml(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.offset = 0
+        self.position = 0
         self.stack: list[tuple[str, int, dict[str, str | None]]] = []
         self.entities: list[JSON] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _TAGS:
             raise bad_request(
-                f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {self.offset}'
+                f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {self.position}'
             )
-        self.stack.append((tag, self.offset, dict(attrs)))
+        self.stack.append((tag, self.position, dict(attrs)))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         raise bad_request(
-            f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {self.offset}'
+            f'can\'t parse entities: Unsupported start tag "{tag}" at byte offset {self.position}'
         )
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack:
             raise bad_request(
-                f'can\'t parse entities: Unexpected end tag "{tag}" at byte offset {self.offset}'
+                f'can\'t parse entities: Unexpected end tag "{tag}" at byte offset {self.position}'
             )
         open_tag, start, attrs = self.stack.pop()
         if open_tag != tag:
             raise bad_request(
-                f"can't parse entities: Unmatched end tag at byte offset {self.offset}, "
+                f"can't parse entities: Unmatched end tag at byte offset {self.position}, "
                 f'expected "</{open_tag}>", found "</{tag}>"'
             )
-        length = self.offset - start
+        length = self.position - start
         if length == 0:
             return
         entity: JSON = {"type": _TAGS[tag], "offset": start, "length": length}
@@ -86,7 +86,7 @@ class _TelegramHtml(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
-        self.offset += utf16_len(data)
+        self.position += utf16_len(data)
 
 
 def parse_html(text: str) -> tuple[str, list[JSON]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import messaging, updates
 from .messaging import Handler
-from .params import Params, bad_request
+from .params import JSON_FIELDS, Params, bad_request
 from .state import Chat, User, World
 
 JSON = dict[str, Any]
@@ -155,7 +155,8 @@ def _accept_setting(name: str, *fields: str) -> Handler:
 
     async def handler(world: World, params: Params) -> bool:
         for field in fields:
-            world.settings[f"{name}:{field}:{params.text('language_code') or ''}"] = params.json(field)
+            value = params.json(field) if field in JSON_FIELDS else params.text(field)
+            world.settings[f"{name}:{field}:{params.text('language_code') or ''}"] = value
         world.touch()
         return True
 
