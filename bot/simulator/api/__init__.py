@@ -1,0 +1,1 @@
+"""HTTP surface of the simulator: OAuth, REST API, camera URLs, WebRTC, webhooks, admin."""
