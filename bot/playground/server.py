@@ -16,8 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
+from .messaging import Handler
 from .methods import HANDLERS
-from .params import ApiError, UploadedFile, decode_request
+from .params import ApiError, Params, UploadedFile, decode_request
 from .state import World
 
 JSON = dict[str, Any]
@@ -114,14 +115,12 @@ class BotApiServer:
         record = RequestRecord(name, params.loggable(), dict(params.files), time.monotonic())
         self.requests.append(record)
         self.world.touch()
-        hang = self.faults.pop_hang(name)
-        if hang:
-            await asyncio.sleep(hang)
-        fault = self.faults.pop_failure(name)
+        work = asyncio.ensure_future(self._run(name, handler, params))
+        work.add_done_callback(_retrieve_exception)
         try:
-            if fault is not None:
-                raise fault.error()
-            result = await handler(self.world, params)
+            # Like Telegram, a call whose client gave up (timeout) still takes effect: only the long
+            # poll is cancelled with the connection (handler_cancellation), every other call is shielded.
+            result = await (work if name == "getUpdates" else asyncio.shield(work))
         except ApiError as exc:
             record.status = exc.status
             self.world.touch()
@@ -131,6 +130,15 @@ class BotApiServer:
         self.world.touch()
         return web.json_response({"ok": True, "result": result})
 
+    async def _run(self, name: str, handler: Handler, params: Params) -> Any:
+        hang = self.faults.pop_hang(name)
+        if hang:
+            await asyncio.sleep(hang)
+        fault = self.faults.pop_failure(name)
+        if fault is not None:
+            raise fault.error()
+        return await handler(self.world, params)
+
     async def handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.world.token:
             return ApiError(401, "Unauthorized").response()
@@ -138,6 +146,12 @@ class BotApiServer:
         if stored is None:
             return ApiError(404, "Not Found").response()
         return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
+
+
+def _retrieve_exception(task: asyncio.Future[Any]) -> None:
+    """A shielded call whose client left may fail unobserved; mark its error as seen."""
+    if not task.cancelled():
+        task.exception()
 
 
 def create_app(world: World, faults: Faults) -> tuple[web.Application, BotApiServer]:
