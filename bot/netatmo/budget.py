@@ -1,0 +1,115 @@
+"""Per-account request budget: sliding windows well inside Netatmo's per-user limits, plus backoff.
+
+Netatmo allows 50 requests per 10 s and 500 per hour per user (API.md §2.4) and answers 429/403 code 26
+beyond that; a user that hits the limit is locked out for a while, which would silence their alerts. So
+every call (watcher and commands alike) first takes a slot here, keyed by the Netatmo account, and the
+default windows (40/10 s, 400/h) leave headroom for the official apps the family also uses.
+
+The budget lives in this process only. With several replicas each keeps its own windows, so the
+effective ceiling is replicas × limits; run one replica per account, or lower the limits, if that
+matters. Backoff after a throttling answer, a 5xx or a timeout is also per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.netatmo.errors import Throttled
+
+DEFAULT_WINDOWS: tuple[tuple[int, float], ...] = ((40, 10.0), (400, 3600.0))
+MAX_BACKOFF = 600.0
+
+
+@dataclass
+class _Account:
+    stamps: list[deque[float]]
+    backoff_until: float = 0.0
+    failures: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RequestBudget:
+    """Sliding-window limiter with backoff. `acquire` waits up to `max_wait`, else raises Throttled."""
+
+    def __init__(
+        self,
+        windows: Sequence[tuple[int, float]] = DEFAULT_WINDOWS,
+        *,
+        max_wait: float = 8.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.windows = tuple(windows)
+        self.max_wait = max_wait
+        self._clock = clock
+        self._accounts: dict[str, _Account] = {}
+
+    def _account(self, key: str) -> _Account:
+        account = self._accounts.get(key)
+        if account is None:
+            account = _Account(stamps=[deque() for _ in self.windows])
+            self._accounts[key] = account
+        return account
+
+    def _wait_needed(self, account: _Account, now: float) -> float:
+        wait = max(0.0, account.backoff_until - now)
+        for (limit, span), stamps in zip(self.windows, account.stamps, strict=True):
+            while stamps and stamps[0] <= now - span:
+                stamps.popleft()
+            if len(stamps) >= limit:
+                wait = max(wait, stamps[len(stamps) - limit] + span - now)
+        return wait
+
+    async def acquire(self, key: str, *, max_wait: float | None = None) -> None:
+        """Take one request slot for `key`, waiting while the windows are full (never past max_wait)."""
+        limit_wait = self.max_wait if max_wait is None else max_wait
+        account = self._account(key)
+        deadline = self._clock() + limit_wait
+        # The lock makes waiters take slots in arrival order, and check-then-record atomic.
+        try:
+            async with asyncio.timeout(limit_wait + 0.05):
+                await account.lock.acquire()
+        except TimeoutError:
+            raise Throttled("request budget exhausted", retry_after=limit_wait) from None
+        try:
+            while True:
+                now = self._clock()
+                wait = self._wait_needed(account, now)
+                if wait <= 0:
+                    for stamps in account.stamps:
+                        stamps.append(now)
+                    return
+                if now + wait > deadline:
+                    raise Throttled("request budget exhausted", retry_after=wait)
+                await asyncio.sleep(wait + 0.001)
+        finally:
+            account.lock.release()
+
+    def used(self, key: str, span: float) -> int:
+        """How many requests `key` made in the last `span` seconds (for tests and /healthz)."""
+        account = self._accounts.get(key)
+        if account is None:
+            return 0
+        now = self._clock()
+        return sum(1 for stamp in account.stamps[-1] if stamp > now - span)
+
+    def penalize(self, key: str, retry_after: float | None = None) -> float:
+        """Back off after a throttling answer, a 5xx or a timeout; returns the delay applied.
+
+        Uses Netatmo's Retry-After when given, else doubles from 5 s per consecutive failure.
+        """
+        account = self._account(key)
+        account.failures += 1
+        delay = retry_after if retry_after is not None else 5.0 * 2 ** (account.failures - 1)
+        delay = min(delay, MAX_BACKOFF)
+        account.backoff_until = max(account.backoff_until, self._clock() + delay)
+        return delay
+
+    def succeeded(self, key: str) -> None:
+        """A call went through: the next failure starts the backoff from the beginning again."""
+        account = self._accounts.get(key)
+        if account is not None:
+            account.failures = 0
