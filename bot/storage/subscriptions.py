@@ -1,0 +1,257 @@
+"""Repository functions for subscriptions, mutes and the bits of a home the alert settings show.
+
+Small functions taking an open session: the caller decides the transaction, so an intake run can read the
+routing rules and write its outbox rows atomically, and a button press can write its mute and its audit
+row together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.permissions import Membership
+from bot.domain.routing import PEOPLE_ALL, MuteRule, SubscriptionRule
+from bot.storage.models import AuditEntry, Event, Home, HomeDevice, HomeMember, Mute, Subscription
+from bot.storage.upsert import insert_ignore
+
+# Columns of Subscription a settings change may touch.
+FILTER_COLUMNS = frozenset(
+    {"event_kinds", "camera_ids", "people_mode", "person_ids", "quiet_start", "quiet_end"}
+)
+
+
+def to_rule(subscription: Subscription) -> SubscriptionRule:
+    """The routing view of a subscription row."""
+    kinds, cameras = subscription.event_kinds, subscription.camera_ids
+    return SubscriptionRule(
+        chat_id=subscription.chat_id,
+        home_id=subscription.home_id,
+        event_kinds=frozenset(str(k) for k in kinds) if kinds is not None else None,
+        camera_ids=frozenset(str(c) for c in cameras) if cameras is not None else None,
+        people_mode=subscription.people_mode or PEOPLE_ALL,
+        person_ids=frozenset(str(p) for p in subscription.person_ids or ()),
+        quiet_start=subscription.quiet_start,
+        quiet_end=subscription.quiet_end,
+    )
+
+
+async def load_routing(
+    session: AsyncSession, home_id: str, now: datetime
+) -> tuple[list[SubscriptionRule], list[MuteRule], str]:
+    """Active subscriptions of a home, its mutes still running at `now`, and its time zone."""
+    subscriptions = await session.scalars(
+        select(Subscription)
+        .where(Subscription.home_id == home_id, Subscription.active.is_(True))
+        .order_by(Subscription.id)
+    )
+    rules = [to_rule(sub) for sub in subscriptions]
+    mutes = await session.scalars(select(Mute).where(Mute.home_id == home_id, Mute.until > now))
+    mute_rules = [MuteRule(m.chat_id, m.device_id, m.until) for m in mutes]
+    timezone = await session.scalar(select(Home.timezone).where(Home.id == home_id))
+    return rules, mute_rules, timezone or "UTC"
+
+
+# -- subscriptions ----------------------------------------------------------------------------------
+
+
+async def get_subscription(session: AsyncSession, chat_id: int, home_id: str) -> Subscription | None:
+    return await session.scalar(
+        select(Subscription).where(Subscription.chat_id == chat_id, Subscription.home_id == home_id)
+    )
+
+
+async def subscription_by_id(session: AsyncSession, subscription_id: int) -> Subscription | None:
+    return await session.get(Subscription, subscription_id)
+
+
+async def chat_subscriptions(session: AsyncSession, chat_id: int) -> list[tuple[Subscription, Home]]:
+    """Every subscription of a chat (paused ones included, so they can be shown and removed)."""
+    rows = await session.execute(
+        select(Subscription, Home)
+        .join(Home, Home.id == Subscription.home_id)
+        .where(Subscription.chat_id == chat_id)
+        .order_by(Home.name, Home.id)
+    )
+    return [(sub, home) for sub, home in rows]
+
+
+async def subscribe(session: AsyncSession, chat_id: int, home_id: str, created_by: int | None) -> str:
+    """Make `chat_id` receive the home's alerts: "created", "resumed" (was paused) or "exists"."""
+    inserted = await insert_ignore(
+        session,
+        Subscription,
+        {"chat_id": chat_id, "home_id": home_id, "created_by": created_by, "active": True, "person_ids": []},
+        keys=["chat_id", "home_id"],
+    )
+    if inserted:
+        return "created"
+    existing = await get_subscription(session, chat_id, home_id)
+    if existing is not None and not existing.active:
+        existing.active = True
+        existing.paused_reason = None
+        await session.flush()
+        return "resumed"
+    return "exists"
+
+
+async def unsubscribe(session: AsyncSession, chat_id: int, home_id: str) -> bool:
+    """Stop the home's alerts in the chat, and drop the chat's mutes of that home. True if it existed."""
+    result = await session.execute(
+        delete(Subscription).where(Subscription.chat_id == chat_id, Subscription.home_id == home_id)
+    )
+    await session.execute(delete(Mute).where(Mute.chat_id == chat_id, Mute.home_id == home_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def update_filters(session: AsyncSession, subscription_id: int, **values: Any) -> Subscription | None:
+    """Change filters / quiet hours of one subscription; unknown column names are a programming error."""
+    unknown = set(values) - FILTER_COLUMNS
+    if unknown:
+        raise ValueError(f"not a filter column: {sorted(unknown)}")
+    subscription = await session.get(Subscription, subscription_id)
+    if subscription is None:
+        return None
+    for name, value in values.items():
+        setattr(subscription, name, value)
+    await session.flush()
+    return subscription
+
+
+# -- mutes ------------------------------------------------------------------------------------------
+
+
+async def add_mute(
+    session: AsyncSession,
+    chat_id: int,
+    home_id: str,
+    device_id: str | None,
+    until: datetime,
+    created_by: int | None,
+) -> Mute:
+    """Mute a camera (or the whole home) in a chat until `until`; replaces a mute of the same target."""
+    await session.execute(
+        delete(Mute).where(
+            Mute.chat_id == chat_id,
+            Mute.home_id == home_id,
+            Mute.device_id.is_(None) if device_id is None else Mute.device_id == device_id,
+        )
+    )
+    mute = Mute(chat_id=chat_id, home_id=home_id, device_id=device_id, until=until, created_by=created_by)
+    session.add(mute)
+    await session.flush()
+    return mute
+
+
+async def live_mutes(
+    session: AsyncSession, chat_id: int, now: datetime, home_id: str | None = None
+) -> list[Mute]:
+    """The chat's mutes that still run at `now`, soonest ending first."""
+    query = select(Mute).where(Mute.chat_id == chat_id, Mute.until > now)
+    if home_id is not None:
+        query = query.where(Mute.home_id == home_id)
+    return list(await session.scalars(query.order_by(Mute.until, Mute.id)))
+
+
+async def clear_mutes(
+    session: AsyncSession, chat_id: int, *, home_id: str | None = None, mute_id: int | None = None
+) -> int:
+    """Remove the chat's mutes (one, one home's, or all); returns how many were removed."""
+    query = delete(Mute).where(Mute.chat_id == chat_id)
+    if home_id is not None:
+        query = query.where(Mute.home_id == home_id)
+    if mute_id is not None:
+        query = query.where(Mute.id == mute_id)
+    result = await session.execute(query)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# -- homes, members, people -------------------------------------------------------------------------
+
+
+async def membership(session: AsyncSession, home_id: str, user_id: int) -> Membership | None:
+    """The user's role and link in a home, or None when they are not a member."""
+    row = await session.get(HomeMember, (home_id, user_id))
+    return Membership(row.role, row.link_id) if row is not None else None
+
+
+async def linked_homes(session: AsyncSession, user_id: int) -> list[Home]:
+    """Homes the user reaches through their own Netatmo link, by name."""
+    rows = await session.scalars(
+        select(Home)
+        .join(HomeMember, HomeMember.home_id == Home.id)
+        .where(HomeMember.telegram_user_id == user_id, HomeMember.link_id.is_not(None))
+        .order_by(Home.name, Home.id)
+    )
+    return list(rows)
+
+
+async def get_home(session: AsyncSession, home_id: str) -> Home | None:
+    return await session.get(Home, home_id)
+
+
+async def home_devices(
+    session: AsyncSession, home_id: str, types: Sequence[str] | None = None
+) -> list[HomeDevice]:
+    """The home's devices (optionally only some types), in a stable order for index-based buttons."""
+    query = select(HomeDevice).where(HomeDevice.home_id == home_id)
+    if types is not None:
+        query = query.where(HomeDevice.type.in_(list(types)))
+    return list(await session.scalars(query.order_by(HomeDevice.name, HomeDevice.device_id)))
+
+
+async def device_name(session: AsyncSession, home_id: str, device_id: str | None) -> str | None:
+    if device_id is None:
+        return None
+    device = await session.get(HomeDevice, (home_id, device_id))
+    return device.name if device is not None and device.name else None
+
+
+async def known_persons(session: AsyncSession, home_id: str, limit: int = 500) -> dict[str, str]:
+    """Known people of a home as seen in its stored events: person id → latest name."""
+    rows = await session.execute(
+        select(Event.person_id, Event.data)
+        .where(Event.home_id == home_id, Event.person_id.is_not(None))
+        .order_by(Event.time.desc())
+        .limit(limit)
+    )
+    found: dict[str, str] = {}
+    for person_id, data in rows:
+        if person_id is None or person_id in found:
+            continue
+        name = data.get("person_name") if isinstance(data, dict) else None
+        known = data.get("person_known") if isinstance(data, dict) else None
+        if name and known is not False:
+            found[person_id] = str(name)
+    return found
+
+
+# -- audit ------------------------------------------------------------------------------------------
+
+
+async def record_audit(
+    session: AsyncSession,
+    *,
+    user_id: int | None,
+    chat_id: int | None,
+    home_id: str | None,
+    action: str,
+    outcome: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit row: who did (or was refused) what, from which chat."""
+    session.add(
+        AuditEntry(
+            telegram_user_id=user_id,
+            chat_id=chat_id,
+            home_id=home_id,
+            action=action,
+            outcome=outcome,
+            detail=detail or {},
+        )
+    )
+    await session.flush()
