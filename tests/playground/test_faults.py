@@ -52,9 +52,9 @@ async def test_server_errors_then_recovery(
     emulator.fail_next("sendMessage", 502)
     emulator.fail_next("sendMessage", 500, description="Internal Server Error: restart")
     async with run_app(app_factory(emulator), poll=False) as app:
-        with pytest.raises(NetworkError, match="(?i)Bad Gateway"):
+        with pytest.raises(NetworkError, match=r"(?i)Bad Gateway"):
             await app.bot.send_message(chat.id, "x")
-        with pytest.raises(NetworkError, match="(?i)restart"):
+        with pytest.raises(NetworkError, match=r"(?i)restart"):
             await app.bot.send_message(chat.id, "x")
         await app.bot.send_message(chat.id, "third time lucky")
     assert [c.status for c in emulator.calls("sendMessage")] == [502, 500, 200]
@@ -78,9 +78,9 @@ async def test_blocked_user_and_kicked_group(
     async with run_app(app):
         emulator.block_bot(alice)
         emulator.kick_bot(family)
-        with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+        with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
             await app.bot.send_message(chat.id, "x")
-        with pytest.raises(Forbidden, match="(?i)bot was kicked from the group chat"):
+        with pytest.raises(Forbidden, match=r"(?i)bot was kicked from the group chat"):
             await app.bot.send_message(family.id, "x")
         await emulator.wait_for(lambda: len(statuses) == 2 or None, what="two my_chat_member updates")
         # writing to the bot again unblocks it, like pressing "Restart" in Telegram
@@ -132,17 +132,17 @@ async def test_telegram_error_texts(
     chat = emulator.private_chat(emulator.add_user("Alice"))
     async with run_app(app_factory(emulator), poll=False) as app:
         sent = await app.bot.send_message(chat.id, "same")
-        with pytest.raises(BadRequest, match="(?i)message is not modified"):
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
             await app.bot.edit_message_text("same", chat_id=chat.id, message_id=sent.message_id)
-        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await app.bot.send_message(chat.id, "<b>unclosed", parse_mode="HTML")
-        with pytest.raises(BadRequest, match="(?i)wrong file identifier/HTTP URL specified"):
+        with pytest.raises(BadRequest, match=r"(?i)wrong file identifier/HTTP URL specified"):
             await app.bot.send_photo(chat.id, "https://example.org/cat.jpg")
-        with pytest.raises(BadRequest, match="(?i)chat not found"):
+        with pytest.raises(BadRequest, match=r"(?i)chat not found"):
             await app.bot.send_message(999, "x")
-        with pytest.raises(BadRequest, match="(?i)query is too old"):
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
             await app.bot.answer_callback_query("12345")
         await app.bot.delete_message(chat.id, sent.message_id)
-        with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+        with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
             await app.bot.delete_message(chat.id, sent.message_id)
     assert emulator.messages(chat) == [] and emulator.messages(chat, include_deleted=True)[0].deleted

@@ -71,7 +71,7 @@ async def test_webhook_delivers_with_secret_and_reports_a_rejected_one(
         info = await app.bot.get_webhook_info()
         assert info.url == url and info.pending_update_count == 1
         assert info.last_error_message is not None and "403" in info.last_error_message
-        with pytest.raises(Conflict, match="(?i)webhook is active"):
+        with pytest.raises(Conflict, match=r"(?i)webhook is active"):
             await app.bot.get_updates()
 
         await app.bot.set_webhook(url, secret_token=SECRET)  # the retried update now gets through
@@ -92,5 +92,5 @@ async def test_webhook_url_must_be_loopback(
     from telegram.error import BadRequest
 
     async with run_app(app_factory(emulator, updater=False), poll=False) as app:
-        with pytest.raises(BadRequest, match="(?i)bad webhook"):
+        with pytest.raises(BadRequest, match=r"(?i)bad webhook"):
             await app.bot.set_webhook("https://bot.example.org/telegram/webhook")
