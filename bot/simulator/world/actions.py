@@ -51,7 +51,9 @@ class ModuleError:
         return out
 
 
-def set_therm_mode(world: World, home: Home, mode: str | None, endtime: int | None, schedule_id: str | None) -> None:
+def set_therm_mode(
+    world: World, home: Home, mode: str | None, endtime: int | None, schedule_id: str | None
+) -> None:
     """setthermmode: switch the home between schedule, away and frost guard."""
     if not mode:
         raise ActionError(10, "mode is missing")
@@ -121,8 +123,9 @@ def _zones_from_body(home: Home, body: dict[str, Any]) -> tuple[list[Zone], list
         zones = []
         for z in body["zones"]:
             temps: dict[str, float] = {}
-            for r in z.get("rooms", []) or [{"id": x["room_id"], "therm_setpoint_temperature": x["temp"]}
-                                            for x in z.get("rooms_temp", [])]:
+            for r in z.get("rooms", []) or [
+                {"id": x["room_id"], "therm_setpoint_temperature": x["temp"]} for x in z.get("rooms_temp", [])
+            ]:
                 if r["id"] not in home.rooms:
                     raise ActionError(21, "Invalid rooms_temp: some rooms aren't controlled")
                 temps[str(r["id"])] = float(r["therm_setpoint_temperature"])
@@ -135,7 +138,9 @@ def _zones_from_body(home: Home, body: dict[str, Any]) -> tuple[list[Zone], list
     return zones, timetable
 
 
-def sync_schedule(world: World, home: Home, schedule_id: str | None, name: str | None, body: dict[str, Any]) -> None:
+def sync_schedule(
+    world: World, home: Home, schedule_id: str | None, name: str | None, body: dict[str, Any]
+) -> None:
     """synchomeschedule: replace a schedule's zones, timetable and away/frost temperatures."""
     if not schedule_id:
         raise ActionError(10, "Missing schedule_id")
@@ -153,8 +158,16 @@ def create_schedule(world: World, home: Home, name: str | None, body: dict[str, 
     if not name:
         raise ActionError(10, "Missing name")
     zones, timetable = _zones_from_body(home, body)
-    sched = Schedule(ids.hex_id(world.rng), name, "therm", False, float(body.get("hg_temp", 7)),
-                     float(body.get("away_temp", 14)), timetable, zones)
+    sched = Schedule(
+        ids.hex_id(world.rng),
+        name,
+        "therm",
+        False,
+        float(body.get("hg_temp", 7)),
+        float(body.get("away_temp", 14)),
+        timetable,
+        zones,
+    )
     home.schedules.append(sched)
     return sched.id
 

@@ -92,9 +92,9 @@ DEVICE_TYPES: dict[str, DeviceSpec] = {
             "write_camera",
             "access_camera",
             is_bridge=True,
-            status=dict(_CAMERA_STATUS),
+            status={**_CAMERA_STATUS, "is_local": True},
             settable=frozenset({"monitoring"}),
-            events=_CAMERA_EVENTS + ("alarm_started", "person_away", "person_home"),
+            events=(*_CAMERA_EVENTS, "alarm_started", "person_away", "person_home"),
             hls=True,
         ),
         _spec(

@@ -20,13 +20,30 @@ MAX_EVENTS_PER_HOME = 500
 # module_id is the tag/siren itself.
 _SUB_MODULE_TYPES = frozenset({"NACamDoorTag", "NIS"})
 _WITH_SNAPSHOT = frozenset(
-    {"person", "movement", "human", "animal", "alarm_started", "incoming_call", "accepted_call",
-     "missed_call", "rtc", "outdoor"}
+    {
+        "person",
+        "movement",
+        "human",
+        "animal",
+        "alarm_started",
+        "incoming_call",
+        "accepted_call",
+        "missed_call",
+        "rtc",
+        "outdoor",
+    }
 )
 _WITH_VIDEO = _WITH_SNAPSHOT - {"rtc"}
 _DEFAULT_SUB_TYPE: dict[str, int | str] = {
-    "smoke": 1, "hush": 0, "tampered": 1, "wifi_status": 1, "battery_status": 0,
-    "detection_chamber_status": 1, "sound_test": 0, "co_detected": 2, "light_mode": "on",
+    "smoke": 1,
+    "hush": 0,
+    "tampered": 1,
+    "wifi_status": 1,
+    "battery_status": 0,
+    "detection_chamber_status": 1,
+    "sound_test": 0,
+    "co_detected": 2,
+    "light_mode": "on",
 }
 _MESSAGES: dict[str, str] = {
     "movement": "Motion detected by {name}",
@@ -111,14 +128,25 @@ def create_event(
         message=message or _message(home, device, event_type, person_id, sub_type),
         person_id=person_id if event_type == "person" else None,
         sub_type=sub_type,
-        video_id=ids.uuid4(rng) if event_type in _WITH_VIDEO and DEVICE_TYPES[camera.type].is_camera else None,
+        video_id=ids.uuid4(rng)
+        if event_type in _WITH_VIDEO and DEVICE_TYPES[camera.type].is_camera
+        else None,
         snapshot_key=ids.hex_id(rng, 32) if event_type in _WITH_SNAPSHOT else None,
     )
     if event_type == "outdoor":
-        kinds = subevent_types or [rng.choice(["human", "animal", "vehicle"]) for _ in range(rng.randint(1, 3))]
+        kinds = subevent_types or [
+            rng.choice(["human", "animal", "vehicle"]) for _ in range(rng.randint(1, 3))
+        ]
         event.subevents = [
-            SubEvent(ids.uuid4(rng), kind, now + 2 * i, 2 * i, _SUB_LABEL.get(kind, kind),
-                     ids.hex_id(rng, 32), on_camera=i % 2 == 1)
+            SubEvent(
+                ids.uuid4(rng),
+                kind,
+                now + 2 * i,
+                2 * i,
+                _SUB_LABEL.get(kind, kind),
+                ids.hex_id(rng, 32),
+                on_camera=i % 2 == 1,
+            )
             for i, kind in enumerate(kinds)
         ]
     apply_side_effects(home, device, event, now)

@@ -132,7 +132,7 @@ class World:
         dev = home.devices.get(device_id)
         if dev is None:
             raise ValueError(f"unknown device {device_id} in home {home_id}")
-        allowed = DEVICE_TYPES[dev.type].events + ("connection", "disconnection")
+        allowed = (*DEVICE_TYPES[dev.type].events, "connection", "disconnection")
         if event_type not in allowed:
             raise ValueError(f"{dev.type} has no event {event_type!r}; known: {', '.join(allowed)}")
         event = create_event(home, dev, event_type, self.now(), self.rng, **kw)
