@@ -119,3 +119,64 @@ def is_muted(chat_id: int, event: SecurityEvent, mutes: Sequence[MuteRule], now:
         if mute.device_id is None or mute.device_id in (device, event.module_id):
             return True
     return False
+
+
+# -- filter editing (the toggles of /settings) ------------------------------------------------------
+
+# Kind groups as shown in /settings, in display order. OTHER (types we do not know yet) rides with device
+# health so a chat that keeps "everything but motion" still hears about new kinds of trouble.
+KIND_GROUPS: dict[str, tuple[Kind, ...]] = {
+    "people": (Kind.PERSON, Kind.PERSON_HOME, Kind.PERSON_AWAY),
+    "motion": (Kind.MOVEMENT, Kind.HUMAN, Kind.ANIMAL, Kind.VEHICLE),
+    "doorbell": (Kind.DOORBELL_RING, Kind.DOORBELL_MISSED, Kind.DOORBELL_ACCEPTED),
+    "doors": (Kind.DOOR_OPEN, Kind.DOOR_MOVED),
+    "alarms": (
+        Kind.SIREN_SOUNDING,
+        Kind.SIREN_TAMPERED,
+        Kind.SMOKE,
+        Kind.SMOKE_CLEARED,
+        Kind.CO,
+        Kind.CO_CLEARED,
+        Kind.ALARM_TAMPERED,
+        Kind.ALARM_TEST,
+        Kind.ALARM_BATTERY,
+    ),
+    "health": (
+        Kind.CAMERA_OFFLINE,
+        Kind.CAMERA_ONLINE,
+        Kind.MONITORING_ON,
+        Kind.MONITORING_OFF,
+        Kind.SD_PROBLEM,
+        Kind.POWER_PROBLEM,
+        Kind.LOW_BATTERY,
+        Kind.OTHER,
+    ),
+}
+ALL_KINDS = frozenset(kind.value for kind in Kind)
+
+
+def group_enabled(event_kinds: frozenset[str] | None, group: str) -> bool:
+    """A group shows as on when every kind of it passes the filter."""
+    if event_kinds is None:
+        return True
+    return all(kind.value in event_kinds for kind in KIND_GROUPS[group])
+
+
+def toggle_group(event_kinds: frozenset[str] | None, group: str) -> frozenset[str] | None:
+    """Switch a whole group on or off; back to None ("everything") when every kind is on again."""
+    current = set(ALL_KINDS if event_kinds is None else event_kinds)
+    members = {kind.value for kind in KIND_GROUPS[group]}
+    if group_enabled(event_kinds, group):
+        current -= members
+    else:
+        current |= members
+    return None if current >= ALL_KINDS else frozenset(current)
+
+
+def toggle_member(
+    selected: frozenset[str] | None, item: str, universe: frozenset[str]
+) -> frozenset[str] | None:
+    """Flip one camera in a selection where None means "all of the universe"."""
+    current = set(universe if selected is None else selected)
+    current ^= {item}
+    return None if universe and current >= universe else frozenset(current)

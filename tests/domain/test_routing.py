@@ -221,3 +221,31 @@ def test_mute_vs_quiet_hours_order() -> None:
     sub2 = rule(2, quiet_start=0, quiet_end=23 * 60)
     mutes = [MuteRule(1, CAM, NOW + timedelta(minutes=30))]
     assert recipients(event(), [sub1, sub2], mutes, "UTC", NOW) == [Recipient(2, True)]
+
+
+def test_kind_groups_cover_every_kind_once() -> None:
+    from bot.domain.routing import KIND_GROUPS
+
+    listed = [kind for kinds in KIND_GROUPS.values() for kind in kinds]
+    assert sorted(listed) == sorted(Kind)
+
+
+def test_toggle_group_round_trip() -> None:
+    from bot.domain.routing import group_enabled, toggle_group
+
+    off = toggle_group(None, "motion")
+    assert off is not None and "human" not in off and "smoke" in off
+    assert not group_enabled(off, "motion") and group_enabled(off, "alarms")
+    assert not wants(rule(event_kinds=off), event(Kind.HUMAN))
+    assert toggle_group(off, "motion") is None
+    # a partly enabled group switches fully on
+    assert group_enabled(toggle_group(frozenset({"human"}), "motion"), "motion")
+
+
+def test_toggle_member() -> None:
+    from bot.domain.routing import toggle_member
+
+    universe = frozenset({"a", "b"})
+    assert toggle_member(None, "a", universe) == frozenset({"b"})
+    assert toggle_member(frozenset({"b"}), "a", universe) is None
+    assert toggle_member(frozenset({"b"}), "b", universe) == frozenset()
