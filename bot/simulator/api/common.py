@@ -25,8 +25,7 @@ class Caller:
     token: str
 
 
-CALLER_KEY = "sim_caller"
-PARAMS_KEY = "sim_params"
+CALLER_KEY: web.RequestKey[Caller] = web.RequestKey("sim_caller", Caller)
 
 
 class Params:
@@ -74,6 +73,9 @@ class Params:
         return out
 
 
+PARAMS_KEY: web.RequestKey[Params] = web.RequestKey("sim_params", Params)
+
+
 class BadRequest(Exception):
     """Raised by handlers for a 400 with a Netatmo code (10 missing, 21 invalid, 9 not found)."""
 
@@ -104,14 +106,12 @@ async def read_params(request: web.Request) -> Params:
 
 def params_of(request: web.Request) -> Params:
     """The parameters the guard middleware parsed for this request."""
-    params: Params = request[PARAMS_KEY]
-    return params
+    return request[PARAMS_KEY]
 
 
 def caller_of(request: web.Request) -> Caller:
     """The authenticated caller of this request."""
-    caller: Caller = request[CALLER_KEY]
-    return caller
+    return request[CALLER_KEY]
 
 
 def ok(body: Any = None, now: float | None = None) -> web.Response:

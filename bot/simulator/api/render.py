@@ -214,8 +214,9 @@ def event_json(world: World, home: Home, event: Event) -> dict[str, Any]:
         "type": event.type,
         "time": event.time,
         "module_id": event.module_id,
-        "message": event.message,
     }
+    if event.type != "outdoor":  # outdoor events carry their messages in the sub-events
+        out["message"] = event.message
     if event.video_id:
         out["video_id"] = event.video_id
         out["video_status"] = "available"
