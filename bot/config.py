@@ -49,6 +49,7 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_ICE_SERVERS)
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    delivery_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("webrtc_ice_servers", mode="before")
     @classmethod

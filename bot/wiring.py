@@ -6,6 +6,7 @@ Kept apart from `app.py` so tests can start a runtime with exactly the parts the
 from __future__ import annotations
 
 from bot.app import ComponentFactory
+from bot.watcher.delivery import delivery_component
 from bot.web.server import RouteRegistrar
 
 
@@ -14,4 +15,4 @@ def default_routes() -> list[RouteRegistrar]:
 
 
 def default_components() -> list[ComponentFactory]:
-    return []
+    return [delivery_component]
