@@ -1,0 +1,185 @@
+"""Offline detection: one alert when a device stays offline, one when it comes back, nothing for a blip.
+
+Netatmo says a device went away in two ways: `disconnection`/`connection` events (webhook or getevents) and
+`homestatus` errors with code 6 ("unreachable"). Either one moves the device's state in `home_devices`
+(`reachable`, `unreachable_since`, `offline_alerted`); the alert itself is decided later by `tick`, only once
+the device has been away for `offline_after` seconds, so a router reboot does not wake anybody.
+
+Alerts are synthetic SecurityEvents whose ids are derived from the outage itself
+(`offline:<device>:<since>` and `online:<device>:<since>`): replicas or a restart that decide the same thing
+twice produce the same key, and the events table's unique key lets only one of them through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain.events import Kind, SecurityEvent, Severity
+from bot.storage.models import HomeDevice
+
+LOG = logging.getLogger(__name__)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+UNREACHABLE_CODE = 6  # homestatus body.errors[].code for "device not connected" (API.md §2.2)
+SYNTHETIC_PREFIXES = ("offline:", "online:")
+
+
+@dataclass(frozen=True)
+class ReachabilityConfig:
+    offline_after: float = 300.0  # seconds a device must stay away before anyone is told
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Netatmo said at `at` that `device_id` of `home_id` is (un)reachable."""
+
+    home_id: str
+    device_id: str
+    reachable: bool
+    at: datetime
+
+
+def is_synthetic(event: SecurityEvent) -> bool:
+    return event.event_id.startswith(SYNTHETIC_PREFIXES)
+
+
+def is_connection_event(event: SecurityEvent) -> bool:
+    """A raw connection/disconnection event (input of these rules, not an alert by itself)."""
+    return event.kind in (Kind.CAMERA_OFFLINE, Kind.CAMERA_ONLINE) and not is_synthetic(event)
+
+
+def observations_from_events(events: Iterable[SecurityEvent]) -> list[Observation]:
+    """Observations from raw connection events, oldest first."""
+    found = [
+        Observation(e.home_id, device, e.kind is Kind.CAMERA_ONLINE, datetime.fromtimestamp(e.time, UTC))
+        for e in events
+        if is_connection_event(e) and (device := e.source_device) is not None
+    ]
+    return sorted(found, key=lambda o: o.at)
+
+
+def observations_from_status(home_id: str, body: Mapping[str, Any], at: datetime) -> list[Observation]:
+    """Observations from a `homestatus` body: code 6 errors are away, listed modules are there."""
+    away: set[str] = set()
+    for error in body.get("errors") or ():
+        if isinstance(error, Mapping) and error.get("code") == UNREACHABLE_CODE and error.get("id"):
+            away.add(str(error["id"]))
+    home = body.get("home")
+    modules = home.get("modules") if isinstance(home, Mapping) else None
+    present: set[str] = set()
+    for module in modules if isinstance(modules, list) else ():
+        if not isinstance(module, Mapping) or not module.get("id"):
+            continue
+        (away if module.get("reachable") is False else present).add(str(module["id"]))
+    found = [Observation(home_id, device, False, at) for device in sorted(away)]
+    found += [Observation(home_id, device, True, at) for device in sorted(present - away)]
+    return found
+
+
+async def observe(sessions: Sessions, observations: Sequence[Observation]) -> list[SecurityEvent]:
+    """Apply observations (oldest first); returns the back-online alerts they cause.
+
+    Devices that are not in `home_devices` (not a security device of a linked home) are ignored.
+    """
+    by_home: dict[str, list[Observation]] = defaultdict(list)
+    for observation in observations:
+        by_home[observation.home_id].append(observation)
+    alerts: list[SecurityEvent] = []
+    for home_id, items in by_home.items():
+        async with sessions.begin() as session:
+            alerts.extend(await _observe_home(session, home_id, items))
+    return alerts
+
+
+async def _observe_home(
+    session: AsyncSession, home_id: str, observations: list[Observation]
+) -> list[SecurityEvent]:
+    ids = {o.device_id for o in observations}
+    rows = await session.scalars(
+        select(HomeDevice).where(HomeDevice.home_id == home_id, HomeDevice.device_id.in_(ids))
+    )
+    devices = {row.device_id: row for row in rows}
+    alerts: list[SecurityEvent] = []
+    for observation in observations:
+        device = devices.get(observation.device_id)
+        if device is None:
+            continue
+        if not observation.reachable:
+            if device.reachable:
+                device.reachable = False
+                device.unreachable_since = observation.at
+                device.offline_alerted = False
+                LOG.info("device_unreachable home=%s device=%s", home_id, device.device_id)
+            continue
+        if device.reachable:
+            continue
+        since = device.unreachable_since
+        if since is not None and observation.at < since:
+            continue  # an older "connected" than the outage we know of: stale news
+        if device.offline_alerted and since is not None:
+            alerts.append(_alert(device, Kind.CAMERA_ONLINE, since, observation.at))
+        LOG.info(
+            "device_reachable home=%s device=%s alerted=%s", home_id, device.device_id, device.offline_alerted
+        )
+        device.reachable = True
+        device.unreachable_since = None
+        device.offline_alerted = False
+    return alerts
+
+
+async def tick(
+    sessions: Sessions, now: datetime, config: ReachabilityConfig, home_ids: Iterable[str] | None = None
+) -> list[SecurityEvent]:
+    """Offline alerts for devices away longer than `offline_after` and not alerted yet (each once)."""
+    cutoff = now - timedelta(seconds=config.offline_after)
+    query = select(HomeDevice).where(
+        HomeDevice.reachable.is_(False),
+        HomeDevice.offline_alerted.is_(False),
+        HomeDevice.unreachable_since <= cutoff,
+    )
+    if home_ids is not None:
+        query = query.where(HomeDevice.home_id.in_(list(home_ids)))
+    alerts: list[SecurityEvent] = []
+    async with sessions.begin() as session:
+        for device in list(await session.scalars(query)):
+            since = device.unreachable_since
+            assert since is not None
+            claimed = await session.execute(
+                update(HomeDevice)
+                .where(
+                    HomeDevice.home_id == device.home_id,
+                    HomeDevice.device_id == device.device_id,
+                    HomeDevice.offline_alerted.is_(False),
+                    HomeDevice.reachable.is_(False),
+                )
+                .values(offline_alerted=True)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount:  # type: ignore[attr-defined]
+                alerts.append(_alert(device, Kind.CAMERA_OFFLINE, since, since))
+                LOG.info("device_offline_alert home=%s device=%s", device.home_id, device.device_id)
+    return alerts
+
+
+def _alert(device: HomeDevice, kind: Kind, since: datetime, at: datetime) -> SecurityEvent:
+    prefix = "offline" if kind is Kind.CAMERA_OFFLINE else "online"
+    epoch = int(since.timestamp())
+    return SecurityEvent(
+        home_id=device.home_id,
+        event_id=f"{prefix}:{device.device_id}:{epoch}"[:64],
+        kind=kind,
+        netatmo_type=f"watcher/{prefix}",
+        time=int(at.timestamp()),
+        device_id=device.device_id,
+        device_type=device.type,
+        severity=Severity.INFO,
+    )
