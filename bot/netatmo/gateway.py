@@ -48,6 +48,7 @@ class NetatmoGateway:
         budget: RequestBudget | None = None,
     ) -> None:
         self.sessions = sessions
+        self.cipher = cipher
         self.settings = settings
         self.notify_broken = notify_broken
         self.tokens = TokenStore(sessions, cipher, http, settings, on_broken=self._on_broken)
