@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Protocol
 
 import aiohttp
@@ -21,8 +22,10 @@ from telegram.ext import Application
 
 from bot.chat.application import FEATURES, Registrar, build_application
 from bot.chat.commands import bot_commands
+from bot.chat.linking import notify_broken
 from bot.config import Settings
 from bot.i18n import translator
+from bot.netatmo.gateway import NetatmoGateway
 from bot.services import Services
 from bot.storage import migrate
 from bot.storage.crypto import TokenCipher, load_or_create_key
@@ -79,6 +82,9 @@ class BotRuntime:
         cipher = TokenCipher(load_or_create_key(settings.token_encryption_key, settings.data_dir))
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         services = Services(settings, create_session_factory(self._engine), cipher, http)
+        services.netatmo = NetatmoGateway(
+            services.sessions, cipher, http, settings, notify_broken=partial(notify_broken, services)
+        )
         self.services = services
         application = build_application(services, webhook_mode=self.webhook_mode, features=self._features)
         self.application = application

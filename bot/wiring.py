@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from bot.app import ComponentFactory
 from bot.watcher.delivery import delivery_component
+from bot.web import oauth
 from bot.web.server import RouteRegistrar
 
 
 def default_routes() -> list[RouteRegistrar]:
-    return []
+    return [oauth.register]
 
 
 def default_components() -> list[ComponentFactory]:
