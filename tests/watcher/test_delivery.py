@@ -38,10 +38,10 @@ async def _until_done(harness: Any, emulator: Any, timeout: float = 10.0) -> lis
     return rows
 
 
-async def test_one_upload_then_file_ids_for_other_chats(emulator: Any, sqlite_url: str) -> None:
+async def test_one_upload_then_file_ids_for_other_chats(emulator: Any, database_url: str) -> None:
     users = [emulator.add_user(f"U{i}") for i in range(4)]
     chats = [emulator.private_chat(u).id for u in users]
-    async with running_worker(emulator, sqlite_url) as harness:
+    async with running_worker(emulator, database_url) as harness:
         harness.gateway.images[SNAP] = jpeg()
         await seed_chats(harness.sessions, [(c, "private") for c in chats])
         event_pk = await add_event(harness.sessions, make_event("e1", snapshot_url=SNAP), chats)
@@ -69,10 +69,10 @@ async def test_one_upload_then_file_ids_for_other_chats(emulator: Any, sqlite_ur
             assert message.buttons == [("Mute 1 h", f"mute:{make_event('e1').device_id}")]
 
 
-async def test_late_snapshot_text_first_then_photo(emulator: Any, sqlite_url: str) -> None:
+async def test_late_snapshot_text_first_then_photo(emulator: Any, database_url: str) -> None:
     user = emulator.add_user("Late")
     chat = emulator.private_chat(user).id
-    async with running_worker(emulator, sqlite_url) as harness:
+    async with running_worker(emulator, database_url) as harness:
         harness.gateway.images[SNAP] = jpeg("blue")
         harness.gateway.not_ready[SNAP] = 2  # 404 on the first two tries
         await seed_chats(harness.sessions, [(chat, "private")])
@@ -97,10 +97,10 @@ async def test_late_snapshot_text_first_then_photo(emulator: Any, sqlite_url: st
             assert photo.disable_notification and photo.caption == "alert late"
 
 
-async def test_late_snapshot_gives_up_after_bounded_tries(emulator: Any, sqlite_url: str) -> None:
+async def test_late_snapshot_gives_up_after_bounded_tries(emulator: Any, database_url: str) -> None:
     user = emulator.add_user("Never")
     chat = emulator.private_chat(user).id
-    async with running_worker(emulator, sqlite_url) as harness:
+    async with running_worker(emulator, database_url) as harness:
         harness.gateway.not_ready[SNAP] = 1000
         await seed_chats(harness.sessions, [(chat, "private")])
         await add_event(harness.sessions, make_event("never", snapshot_url=SNAP), [chat])
@@ -111,10 +111,10 @@ async def test_late_snapshot_gives_up_after_bounded_tries(emulator: Any, sqlite_
         assert [m.text for m in emulator.messages(chat)] == ["alert never"]
 
 
-async def test_events_of_one_camera_are_grouped_in_one_message(emulator: Any, sqlite_url: str) -> None:
+async def test_events_of_one_camera_are_grouped_in_one_message(emulator: Any, database_url: str) -> None:
     user = emulator.add_user("Group")
     chat = emulator.private_chat(user).id
-    async with running_worker(emulator, sqlite_url) as harness:
+    async with running_worker(emulator, database_url) as harness:
         await seed_chats(harness.sessions, [(chat, "private")])
         t = 1_700_000_000
         for i, offset in enumerate((0, 10, 25)):
@@ -136,12 +136,12 @@ async def test_events_of_one_camera_are_grouped_in_one_message(emulator: Any, sq
 
 
 async def test_blocked_bot_fails_the_delivery_and_pauses_the_subscription(
-    emulator: Any, sqlite_url: str
+    emulator: Any, database_url: str
 ) -> None:
     blocker, fan = emulator.add_user("Blocker"), emulator.add_user("Fan")
     blocked, ok = emulator.private_chat(blocker).id, emulator.private_chat(fan).id
     emulator.block_bot(blocker)
-    async with running_worker(emulator, sqlite_url) as harness:
+    async with running_worker(emulator, database_url) as harness:
         await seed_chats(harness.sessions, [(blocked, "private"), (ok, "private")])
         await add_event(harness.sessions, make_event("b1"), [blocked, ok])
         await add_event(harness.sessions, make_event("b2", time=1_700_001_000), [blocked, ok])
@@ -161,11 +161,11 @@ async def test_blocked_bot_fails_the_delivery_and_pauses_the_subscription(
         assert len([c for c in emulator.calls("sendMessage") if c.params["chat_id"] == str(blocked)]) == 1
 
 
-async def test_group_migrated_to_supergroup_is_followed(emulator: Any, sqlite_url: str) -> None:
+async def test_group_migrated_to_supergroup_is_followed(emulator: Any, database_url: str) -> None:
     alice = emulator.add_user("Alice")
     group = emulator.add_group("Family", [alice])
     new_id = emulator.migrate_chat(group)
-    async with running_worker(emulator, sqlite_url) as harness:
+    async with running_worker(emulator, database_url) as harness:
         await seed_chats(harness.sessions, [(group.id, "group")])
         await add_event(harness.sessions, make_event("m1"), [group.id])
         harness.worker.wakeup.set()
@@ -181,12 +181,12 @@ async def test_group_migrated_to_supergroup_is_followed(emulator: Any, sqlite_ur
         assert sub.chat_id == new_id and sub.active
 
 
-async def test_429_and_5xx_storms_deliver_everything_exactly_once(emulator: Any, sqlite_url: str) -> None:
+async def test_429_and_5xx_storms_deliver_everything_exactly_once(emulator: Any, database_url: str) -> None:
     users = [emulator.add_user(f"S{i}") for i in range(3)]
     chats = [emulator.private_chat(u).id for u in users]
     emulator.fail_next("sendMessage", 429, count=4, retry_after=1)
     emulator.fail_next("sendPhoto", 502, count=3)
-    async with running_worker(emulator, sqlite_url) as harness:
+    async with running_worker(emulator, database_url) as harness:
         harness.gateway.images[SNAP] = jpeg()
         await seed_chats(harness.sessions, [(c, "private") for c in chats])
         for i in range(10):
