@@ -8,14 +8,22 @@ from urllib.parse import urlsplit
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
-from bot.chat import fallback, homes, linking, start
+from bot.chat import alerts, fallback, homes, linking, mute, settings, start, subscriptions
 from bot.chat.common import SERVICES_KEY
 from bot.services import Services
 
 Registrar = Callable[[Application], None]
 
 # Feature modules in the order their handlers are tried; fallback is always added last.
-FEATURES: tuple[Registrar, ...] = (start.register, linking.register, homes.register)
+FEATURES: tuple[Registrar, ...] = (
+    start.register,
+    linking.register,
+    homes.register,
+    alerts.register,
+    subscriptions.register,
+    settings.register,
+    mute.register,
+)
 
 
 def _is_loopback(url: str) -> bool:

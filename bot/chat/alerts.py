@@ -1,0 +1,313 @@
+"""Alert messages and their buttons: Mute this camera 1 h, Mute all 30 min, Monitoring off.
+
+Rendering is a pure function of the events and the names looked up for them, so the delivery worker can
+call it for a fresh message or a grouped edit alike. A press goes: decode (forged data gets a polite
+refusal and an audit row) → check the presser's role (`from.id`, never the chat) → act → audit row →
+answer the query, and tell the whole chat what changed, so nobody wonders why alerts went quiet.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.chat import callbacks
+from bot.chat.common import Context, services, tr
+from bot.domain.captions import caption
+from bot.domain.events import SecurityEvent
+from bot.domain.permissions import Action, allowed
+from bot.domain.routing import CAMERA_TYPES
+from bot.domain.schedule import local_clock
+from bot.i18n import Translate
+from bot.netatmo.errors import NetatmoError
+from bot.storage import subscriptions as repo
+from bot.storage.models import HomeDevice
+
+LOG = logging.getLogger(__name__)
+
+FEATURE = "alert"
+MUTE_CAMERA = "mc"
+MUTE_HOME = "ma"
+MONITORING_OFF = "mo"
+CAMERA_MUTE_FOR = timedelta(hours=1)
+HOME_MUTE_FOR = timedelta(minutes=30)
+
+# Netatmo ids: 24-hex homes, MAC-like devices. Anything else in callback data was not made by us.
+_HOME_ID = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
+_DEVICE_ID = re.compile(r"^[0-9A-Za-z_.-]{1,40}$")
+
+
+@dataclass
+class AlertNames:
+    """Names for a caption, looked up once per alert (home, device, people) plus the home's zone."""
+
+    home_name: str
+    device_name: str | None
+    person_names: dict[str, str] = field(default_factory=dict)
+    timezone: str = "UTC"
+
+
+@dataclass
+class AlertView:
+    text: str  # Telegram HTML, at most 1024 characters (fits a photo caption)
+    keyboard: InlineKeyboardMarkup
+
+
+def pack_device(device_id: str) -> str:
+    """Device ids are MACs; ':' is the codec's separator, so it travels as '.'."""
+    return device_id.replace(":", ".")
+
+
+def unpack_device(packed: str) -> str:
+    return packed.replace(".", ":")
+
+
+def alert_keyboard(
+    event: SecurityEvent, _: Translate, extra_row: Sequence[InlineKeyboardButton] | None = None
+) -> InlineKeyboardMarkup:
+    """The buttons under an alert; `extra_row` (e.g. a Live button) goes on top when given."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if extra_row:
+        rows.append(list(extra_row))
+    device = event.source_device
+    mute_row = []
+    if device is not None:
+        data = callbacks.encode(FEATURE, MUTE_CAMERA, event.home_id, pack_device(device))
+        mute_row.append(InlineKeyboardButton(_("🔕 Mute this camera 1 h"), callback_data=data))
+    data = callbacks.encode(FEATURE, MUTE_HOME, event.home_id)
+    mute_row.append(InlineKeyboardButton(_("🔕 Mute all 30 min"), callback_data=data))
+    rows.append(mute_row)
+    if event.device_id is not None and event.device_type in CAMERA_TYPES:
+        data = callbacks.encode(FEATURE, MONITORING_OFF, event.home_id, pack_device(event.device_id))
+        rows.append([InlineKeyboardButton(_("⏻ Monitoring off"), callback_data=data)])
+    return InlineKeyboardMarkup(rows)
+
+
+def render_alert(
+    events: Sequence[SecurityEvent],
+    names: AlertNames,
+    _: Translate,
+    extra_row: Sequence[InlineKeyboardButton] | None = None,
+) -> AlertView:
+    """Caption and buttons for 1..n events of one camera (a group is summarised in one caption)."""
+    text = caption(
+        events,
+        _,
+        home_name=names.home_name,
+        device_name=names.device_name,
+        person_names=names.person_names,
+        timezone=names.timezone,
+    )
+    latest = max(events, key=lambda e: e.time)
+    return AlertView(text, alert_keyboard(latest, _, extra_row))
+
+
+async def load_alert_names(session: AsyncSession, event: SecurityEvent) -> AlertNames:
+    """Home name and zone, the reporting device's name (the bridged module's when there is one)."""
+    home = await repo.get_home(session, event.home_id)
+    device_name = await repo.device_name(session, event.home_id, event.module_id)
+    if device_name is None:
+        device_name = await repo.device_name(session, event.home_id, event.device_id)
+    people = {event.person_id: event.person_name} if event.person_id and event.person_name else {}
+    return AlertNames(
+        home_name=home.name if home is not None else "",
+        device_name=device_name,
+        person_names=people,
+        timezone=home.timezone if home is not None and home.timezone else "UTC",
+    )
+
+
+def netatmo_error_text(error: NetatmoError, _: Translate) -> str:
+    """What a user reads when Netatmo refused or failed: what happened and what to do next."""
+    texts = {
+        "not_linked": _("Your Netatmo account is not linked. Send /link in a private chat with me."),
+        "link_broken": _(
+            "Netatmo no longer accepts the link. Send /link in a private chat with me to relink."
+        ),
+        "throttled": _("Netatmo asks us to slow down. Try again in a minute."),
+        "device_unreachable": _("The camera is offline. Try again later."),
+        "missing_scope": _("The Netatmo link lacks this permission. Send /link again to grant it."),
+        "unavailable": _("Netatmo is not answering right now. Try again in a few minutes."),
+        "invalid_request": _("Netatmo refused the request. The device may have been removed."),
+    }
+    return texts.get(error.kind, _("Netatmo could not do that right now. Try again later."))
+
+
+# -- button presses ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Press:
+    action: str
+    home_id: str
+    device_id: str | None
+
+
+def _parse(data: str | None) -> _Press | None:
+    try:
+        decoded = callbacks.decode(data)
+    except callbacks.CallbackDataError:
+        return None
+    if decoded.feature != FEATURE or not decoded.args or not _HOME_ID.match(decoded.args[0]):
+        return None
+    home_id, rest = decoded.args[0], decoded.args[1:]
+    if decoded.action == MUTE_HOME and not rest:
+        return _Press(MUTE_HOME, home_id, None)
+    if decoded.action in (MUTE_CAMERA, MONITORING_OFF) and len(rest) == 1 and _DEVICE_ID.match(rest[0]):
+        return _Press(decoded.action, home_id, unpack_device(rest[0]))
+    return None
+
+
+_AUDIT_ACTION = {
+    MUTE_CAMERA: "alert.mute_camera",
+    MUTE_HOME: "alert.mute_home",
+    MONITORING_OFF: "alert.monitoring_off",
+}
+
+
+async def on_alert_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    _ = tr(update)
+    user = query.from_user
+    message = query.message if isinstance(query.message, Message) else None
+    chat_id = message.chat.id if message is not None else None
+    press = _parse(query.data)
+    svc = services(context)
+    now = datetime.now(UTC)
+    async with svc.sessions.begin() as session:
+        device: HomeDevice | None = None
+        valid = press is not None and chat_id is not None
+        if press is not None and chat_id is not None:
+            subscribed = await repo.get_subscription(session, chat_id, press.home_id)
+            if press.device_id is not None:
+                device = await session.get(HomeDevice, (press.home_id, press.device_id))
+            # A device unknown to our topology copy is still fine: the mute only affects this chat and
+            # Netatmo itself refuses a monitoring change of a device the link does not see.
+            valid = subscribed is not None
+        if not valid or press is None or chat_id is None:
+            await repo.record_audit(
+                session,
+                user_id=user.id,
+                chat_id=chat_id,
+                home_id=press.home_id if press is not None and len(press.home_id) <= 64 else None,
+                action="alert.button",
+                outcome="denied",
+                detail={"reason": "invalid_callback", "data_len": len(query.data or "")},
+            )
+            LOG.info("alert_button_invalid user=%s chat=%s", user.id, chat_id)
+            await query.answer(
+                _("This button is not valid. Send /mute or /settings instead."), show_alert=True
+            )
+            return
+        home = await repo.get_home(session, press.home_id)
+        timezone = home.timezone if home is not None else "UTC"
+        home_name = home.name if home is not None else press.home_id
+        device_name = (device.name if device is not None else None) or press.device_id or ""
+        until, own_link = now, None
+        if press.action in (MUTE_CAMERA, MUTE_HOME):
+            assert allowed(Action.MUTE_CHAT, None)  # anyone in the chat may pause the chat's alerts
+            until = now + (CAMERA_MUTE_FOR if press.action == MUTE_CAMERA else HOME_MUTE_FOR)
+            await repo.add_mute(session, chat_id, press.home_id, press.device_id, until, user.id)
+            await repo.record_audit(
+                session,
+                user_id=user.id,
+                chat_id=chat_id,
+                home_id=press.home_id,
+                action=_AUDIT_ACTION[press.action],
+                outcome="ok",
+                detail={"device_id": press.device_id, "until": until.isoformat()},
+            )
+        else:
+            member = await repo.membership(session, press.home_id, user.id)
+            if not allowed(Action.MONITORING, member):
+                await repo.record_audit(
+                    session,
+                    user_id=user.id,
+                    chat_id=chat_id,
+                    home_id=press.home_id,
+                    action=_AUDIT_ACTION[MONITORING_OFF],
+                    outcome="denied",
+                    detail={"device_id": press.device_id, "reason": "not_linked_member"},
+                )
+                LOG.info("alert_monitoring_denied user=%s chat=%s home=%s", user.id, chat_id, press.home_id)
+                await query.answer(
+                    _("Only people who linked their Netatmo account to this home can turn monitoring off."),
+                    show_alert=True,
+                )
+                return
+            own_link = member.link_id if member is not None else None
+    # Outside the transaction: a Netatmo call may take seconds.
+    who = html.escape(user.first_name)
+    clock = local_clock(until, timezone) if press.action != MONITORING_OFF else ""
+    if press.action == MUTE_CAMERA:
+        await query.answer(_("Muted until {time}.").format(time=clock))
+        notice = _("🔕 {who} muted {device} until {time}.").format(
+            who=who, device=html.escape(device_name), time=clock
+        )
+        await context.bot.send_message(chat_id, notice, parse_mode=ParseMode.HTML)
+        return
+    if press.action == MUTE_HOME:
+        await query.answer(_("Muted until {time}.").format(time=clock))
+        notice = _("🔕 {who} muted all alerts of {home} until {time}.").format(
+            who=who, home=html.escape(home_name), time=clock
+        )
+        await context.bot.send_message(chat_id, notice, parse_mode=ParseMode.HTML)
+        return
+    assert press.device_id is not None
+    await _monitoring_off(update, context, press, own_link, device_name, chat_id)
+
+
+async def _monitoring_off(
+    update: Update, context: Context, press: _Press, own_link: int | None, device_name: str, chat_id: int
+) -> None:
+    query = update.callback_query
+    assert query is not None and press.device_id is not None
+    _ = tr(update)
+    svc = services(context)
+    user = query.from_user
+    gateway = svc.netatmo
+    outcome, detail = "ok", {"device_id": press.device_id}
+    reply: str
+    try:
+        if gateway is None:
+            raise NetatmoError("gateway not configured")
+        link_id = own_link if own_link is not None else await gateway.link_for_home(press.home_id)
+        if link_id is None:
+            raise NetatmoError("no link for home")
+        await gateway.set_monitoring(link_id, press.home_id, press.device_id, False)
+        reply = _("Monitoring is off on {device}.").format(device=device_name)
+    except NetatmoError as error:
+        outcome, detail = "error", {**detail, "error": error.kind}
+        reply = netatmo_error_text(error, _)
+        LOG.warning("alert_monitoring_failed user=%s home=%s error=%s", user.id, press.home_id, error.kind)
+    async with svc.sessions.begin() as session:
+        await repo.record_audit(
+            session,
+            user_id=user.id,
+            chat_id=chat_id,
+            home_id=press.home_id,
+            action=_AUDIT_ACTION[MONITORING_OFF],
+            outcome=outcome,
+            detail=detail,
+        )
+    await query.answer(reply, show_alert=outcome != "ok")
+    if outcome == "ok":
+        notice = _("⏻ {who} turned monitoring off on {device}.").format(
+            who=html.escape(user.first_name), device=html.escape(device_name)
+        )
+        await context.bot.send_message(chat_id, notice, parse_mode=ParseMode.HTML)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CallbackQueryHandler(on_alert_button, pattern=callbacks.pattern(FEATURE)))
