@@ -59,10 +59,14 @@ class Transport:
         self.budget = budget
         self.http = http
         self.api_base = settings.netatmo_api_url
-        self._api_host = urlsplit(settings.netatmo_api_url).netloc
+        base = urlsplit(settings.netatmo_api_url)
+        self._api_host = base.netloc
+        self._api_prefix = f"{base.path.rstrip('/')}/api/"
 
     def is_api_url(self, url: str) -> bool:
-        return urlsplit(url).netloc == self._api_host
+        """A Netatmo REST call (budgeted, with our bearer token), not a camera or snapshot URL."""
+        parts = urlsplit(url)
+        return parts.netloc == self._api_host and parts.path.startswith(self._api_prefix)
 
     def url(self, endpoint: str) -> str:
         return f"{self.api_base}/{endpoint.lstrip('/')}"
