@@ -185,6 +185,7 @@ async def on_alert_button(update: Update, context: Context) -> None:
     press = _parse(query.data)
     svc = services(context)
     now = datetime.now(UTC)
+    refusal: str | None = None  # answered after the commit, so the audit row exists once the user sees it
     async with svc.sessions.begin() as session:
         device: HomeDevice | None = None
         valid = press is not None and chat_id is not None
@@ -206,10 +207,11 @@ async def on_alert_button(update: Update, context: Context) -> None:
                 detail={"reason": "invalid_callback", "data_len": len(query.data or "")},
             )
             LOG.info("alert_button_invalid user=%s chat=%s", user.id, chat_id)
-            await query.answer(
-                _("This button is not valid. Send /mute or /settings instead."), show_alert=True
-            )
-            return
+            refusal = _("This button is not valid. Send /mute or /settings instead.")
+    if refusal is not None or press is None or chat_id is None:
+        await query.answer(refusal, show_alert=True)
+        return
+    async with svc.sessions.begin() as session:
         home = await repo.get_home(session, press.home_id)
         timezone = home.timezone if home is not None else "UTC"
         home_name = home.name if home is not None else press.home_id
@@ -241,12 +243,13 @@ async def on_alert_button(update: Update, context: Context) -> None:
                     detail={"device_id": press.device_id, "reason": "not_linked_member"},
                 )
                 LOG.info("alert_monitoring_denied user=%s chat=%s home=%s", user.id, chat_id, press.home_id)
-                await query.answer(
-                    _("Only people who linked their Netatmo account to this home can turn monitoring off."),
-                    show_alert=True,
+                refusal = _(
+                    "Only people who linked their Netatmo account to this home can turn monitoring off."
                 )
-                return
             own_link = member.link_id if member is not None else None
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return
     # Outside the transaction: a Netatmo call may take seconds.
     who = html.escape(user.first_name)
     clock = local_clock(until, timezone) if press.action != MONITORING_OFF else ""

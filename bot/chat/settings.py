@@ -335,6 +335,7 @@ async def on_button(update: Update, context: Context) -> None:
             await query.answer(invalid, show_alert=True)
             return
         view: str | None = action
+        refusal: str | None = None
         if action in CHANGES:
             member = await repo.membership(session, sub.home_id, user.id)
             own = chat.type == ChatType.PRIVATE and chat.id == user.id
@@ -348,13 +349,12 @@ async def on_button(update: Update, context: Context) -> None:
                     outcome="denied",
                     detail={"change": action},
                 )
-                await query.answer(
-                    _("Only people who linked their Netatmo account to this home can change these settings."),
-                    show_alert=True,
+                refusal = _(
+                    "Only people who linked their Netatmo account to this home can change these settings."
                 )
-                return
-            view = await _apply(context, session, sub, action, arg)
-            if view is not None:
+            else:
+                view = await _apply(context, session, sub, action, arg)
+            if refusal is None and view is not None:
                 await repo.record_audit(
                     session,
                     user_id=user.id,
@@ -376,10 +376,10 @@ async def on_button(update: Update, context: Context) -> None:
                     action="mute.clear",
                     outcome="ok",
                 )
-        if view is None:
-            await query.answer(invalid, show_alert=True)
-            return
-        screen = await render(context, session, view, sub, home, _)
+        screen = await render(context, session, view, sub, home, _) if refusal is None and view else None
+    if screen is None:  # answered after the commit, so the audit row exists once the user sees it
+        await query.answer(refusal or invalid, show_alert=True)
+        return
     await query.answer()
     try:
         await query.edit_message_text(screen.text, reply_markup=screen.keyboard, parse_mode=ParseMode.HTML)

@@ -185,16 +185,18 @@ def _group(
     timezone: str | None,
 ) -> str:
     counts = Counter(event.kind for event in events)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], list(Kind).index(item[0])))
     parts = []
-    for kind, count in sorted(counts.items(), key=lambda item: (-item[1], list(Kind).index(item[0]))):
+    for kind, count in ranked:
         singular, plural = _NOUNS.get(kind, (_("event"), _("events")))
         parts.append(f"{count} {translate(singular if count == 1 else plural)}")
     device = device_name or translate("a device")
     head = translate("{count} events on {device}").format(count=len(events), device=device)
     start, end = local_time(events[0].time, timezone), local_time(events[-1].time, timezone)
     span = start if start == end else f"{start}–{end}"
-    top = max(events, key=lambda e: (e.severity is Severity.ALARM, e.time))
-    emoji = EMOJI.get(top.kind, EMOJI[Kind.OTHER])
+    # The emoji of an alarm if there is one, else of the most frequent kind (the first one listed).
+    alarms = [event.kind for event in events if event.severity is Severity.ALARM]
+    emoji = EMOJI.get(alarms[0] if alarms else ranked[0][0], EMOJI[Kind.OTHER])
     summary = f"{emoji} <b>{html.escape(head)}</b>: {html.escape(', '.join(parts))} — {span}"
     return f"{summary}\n{html.escape(home_name)}" if home_name else summary
 
