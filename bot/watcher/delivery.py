@@ -55,7 +55,9 @@ class DeliveryConfig:
     scan_interval: float = 1.0
     batch: int = 50
     concurrency: int = 32  # sends in flight at once (PTB's connection pool holds 32)
-    max_in_flight: int = 500  # rows leased and not yet finished; claiming pauses above it
+    # Rows leased and not yet finished; claiming pauses above it, so one replica does not hoard the
+    # outbox (the others could not help, and a crash would hold all of it until the leases expire).
+    max_in_flight: int = 100
     max_attempts: int = 10
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
@@ -131,8 +133,8 @@ class DeliveryWorker:
             except Exception:
                 LOG.exception("delivery_claim_failed")
                 claimed = 0
-            if claimed >= config.batch and len(self._in_flight) < config.max_in_flight:
-                continue
+            if claimed and len(self._in_flight) < config.max_in_flight:
+                continue  # more rows may be due: claim again before waiting
             if len(self._in_flight) >= config.max_in_flight:
                 self._room.clear()
                 await self._room.wait()
@@ -143,9 +145,10 @@ class DeliveryWorker:
 
     async def claim_once(self) -> int:
         """Lease one batch of due rows and start working on them; returns how many were leased."""
-        rows = await outbox.claim_due(
-            self._sessions, self.owner, self.config.lease_seconds, self.config.batch
-        )
+        room = min(self.config.batch, self.config.max_in_flight - len(self._in_flight))
+        if room <= 0:
+            return 0
+        rows = await outbox.claim_due(self._sessions, self.owner, self.config.lease_seconds, room)
         for row in rows:
             if row.id in self._in_flight:
                 continue
