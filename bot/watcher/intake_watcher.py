@@ -1,0 +1,252 @@
+"""The intake watcher: the runtime Component that turns webhook pushes and polls into stored events.
+
+Three loops share one process: the webhook consumer (drains the queue the web route fills), the poll loop
+(due homes, each under a per-home lease so replicas never poll the same home at once, plus the offline
+rules' periodic tick) and, when Netatmo can reach us, the webhook registration loop. Each loop survives
+errors (logged, retried on its next turn); `services.health.watcher` says how things stand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from telegram.ext import Application
+
+from bot.app import Component
+from bot.domain.events import SecurityEvent
+from bot.netatmo.events import parse_webhook
+from bot.services import Services
+from bot.storage.models import Home, HomeDevice
+from bot.watcher.delivery import wake_delivery
+from bot.watcher.intake import accept, ingest
+from bot.watcher.leases import process_owner_id, release, try_lease
+from bot.watcher.poller import HomeToPoll, PollConfig, Poller, due_homes
+from bot.watcher.reachability import ReachabilityConfig, tick
+from bot.watcher.webhook_registration import WebhookRegistrar
+from bot.web.netatmo_webhook import Push, webhook_inbox
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WatcherConfig:
+    loop_interval: float = 5.0  # how often due homes are looked for
+    reachability_interval: float = 30.0
+    registration_interval: float = 60.0
+    concurrency: int = 4  # homes polled at once by this replica
+    webhook_batch: int = 200  # pushes handled in one intake batch
+
+
+class IntakeWatcher:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        config: WatcherConfig | None = None,
+        poll: PollConfig | None = None,
+        reachability: ReachabilityConfig | None = None,
+        register_webhooks: bool | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.services = services
+        self.sessions = services.sessions
+        self.config = config or WatcherConfig()
+        self.reachability = reachability or ReachabilityConfig()
+        self.clock = clock
+        self.owner = process_owner_id()
+        self.inbox = webhook_inbox(services)
+        self.poller = Poller(
+            self.sessions, lambda: services.netatmo, poll or PollConfig(), self.reachability, clock
+        )
+        self.registrar = WebhookRegistrar(
+            self.sessions, lambda: services.netatmo, services.settings.netatmo_webhook_url, self.owner, clock
+        )
+        public = services.settings.public_url_is_public
+        self.register_webhooks = public if register_webhooks is None else register_webhooks
+        self.forced: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_poll: datetime | None = None
+        self._last_tick: datetime | None = None
+        self._homes = 0
+        self._registered = 0
+        self._loop_failures = 0
+
+    # lifecycle ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loops = [self._consume_loop(), self._poll_loop()]
+        if self.register_webhooks:
+            loops.append(self._registration_loop())
+        self._tasks = [asyncio.create_task(loop) for loop in loops]
+        self._report()
+        LOG.info("intake_watcher_started register_webhooks=%s", self.register_webhooks)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self.services.health.watcher["state"] = "stopped"
+
+    def poll_soon(self, home_id: str) -> None:
+        self.forced.add(home_id)
+        self._wake.set()
+
+    # webhooks -------------------------------------------------------------------------------------------
+
+    async def _consume_loop(self) -> None:
+        while True:
+            batch = [await self.inbox.get()]
+            while len(batch) < self.config.webhook_batch and not self.inbox.empty():
+                batch.append(self.inbox.get_nowait())
+            try:
+                await self.handle(batch)
+            except Exception:
+                LOG.exception("webhook_batch_failed pushes=%d", len(batch))
+
+    async def handle(self, pushes: Sequence[Push]) -> int:
+        """Process verified pushes; returns how many new events they brought."""
+        events: list[SecurityEvent] = []
+        seen_homes: set[str] = set()
+        for push in pushes:
+            now = int(push.received_at.timestamp())
+            parsed = parse_webhook(push.payload, now=now)
+            control = parsed.control
+            if control is not None and control.kind == "incomplete":
+                home_id = control.home_id or await self._home_of_device(control.device_id)
+                if home_id is not None and push.payload.get("event_id"):
+                    parsed = parse_webhook(push.payload, now=now, home_id=home_id)
+                elif home_id is not None:
+                    self.poll_soon(home_id)  # something happened there: poll rather than guess
+                    seen_homes.add(home_id)
+                LOG.info(
+                    "webhook_incomplete push_type=%s home_known=%s", control.push_type, home_id is not None
+                )
+            elif control is not None:
+                await self._control(control.kind, control.user_id, control.push_type)
+                if control.home_id:
+                    seen_homes.add(control.home_id)
+            events.extend(parsed.events)
+            seen_homes.update(event.home_id for event in parsed.events)
+        if seen_homes:
+            async with self.sessions.begin() as session:
+                await session.execute(
+                    update(Home)
+                    .where(Home.id.in_(seen_homes))
+                    .values(last_webhook_at=self.clock())
+                    .execution_options(synchronize_session=False)
+                )
+        new = await accept(self.sessions, events, "webhook")
+        if new:
+            wake_delivery(self.services)
+        self._report()
+        return len(new)
+
+    async def _control(self, kind: str, user_id: str | None, push_type: str) -> None:
+        if kind == "activation":
+            self.registrar.activated(user_id)
+        elif kind == "deactivation":
+            await self.registrar.deactivated(user_id)
+            self._wake.set()
+        LOG.debug("webhook_control kind=%s push_type=%s", kind, push_type)
+
+    async def _home_of_device(self, device_id: str | None) -> str | None:
+        if not device_id:
+            return None
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(HomeDevice.home_id).where(HomeDevice.device_id == device_id).limit(1)
+            )
+        return str(found) if found is not None else None
+
+    # polling ----------------------------------------------------------------------------------------------
+
+    async def _poll_loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+                self._loop_failures = 0
+            except Exception:
+                self._loop_failures += 1
+                LOG.exception("poll_loop_failed failures=%d", self._loop_failures)
+            self._report()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.loop_interval):
+                    await self._wake.wait()
+
+    async def run_once(self) -> int:
+        """One turn: poll every due home (leased), then the offline rules; returns new events."""
+        now = self.clock()
+        forced, self.forced = self.forced, set()
+        homes, self._homes = await due_homes(self.sessions, now, forced)
+        semaphore = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(home: HomeToPoll) -> int:
+            async with semaphore:
+                return await self._poll_leased(home)
+
+        results = await asyncio.gather(*(one(home) for home in homes))
+        new = sum(results)
+        if (
+            self._last_tick is None
+            or (now - self._last_tick).total_seconds() >= self.config.reachability_interval
+        ):
+            self._last_tick = now
+            self._registered = await self.registrar.registered_count()
+            offline = await tick(self.sessions, now, self.reachability)
+            new += await ingest(self.sessions, offline, "watcher", now=now)
+        if new:
+            wake_delivery(self.services)
+        return new
+
+    async def _poll_leased(self, home: HomeToPoll) -> int:
+        lease = f"poll:{home.home_id}"
+        if not await try_lease(self.sessions, lease, self.owner, self.poller.config.lease_seconds):
+            return 0
+        try:
+            outcome = await self.poller.poll(home)
+        finally:
+            await release(self.sessions, lease, self.owner)
+        self._last_poll = self.clock()
+        return len(outcome.new)
+
+    # webhook registration ---------------------------------------------------------------------------------
+
+    async def _registration_loop(self) -> None:
+        force = True
+        while True:
+            try:
+                await self.registrar.register_all(force=force)
+                force = False
+            except Exception:
+                LOG.exception("webhook_registration_failed")
+            self._report()
+            await asyncio.sleep(self.config.registration_interval)
+
+    # health -------------------------------------------------------------------------------------------
+
+    def _report(self) -> None:
+        health: dict[str, Any] = self.services.health.watcher
+        health["state"] = "error" if self._loop_failures >= 3 else "ok"
+        health["webhook"] = "active" if self._registered or self.registrar.activated_at else "inactive"
+        if not self.register_webhooks:
+            health["webhook"] = "disabled"
+        health["last_poll"] = self._last_poll.isoformat() if self._last_poll else None
+        health["queue"] = self.inbox.qsize()
+        health["homes"] = self._homes
+
+
+def intake_component(services: Services, application: Application) -> Component:
+    """The runtime Component (registered in `bot.wiring.default_components`)."""
+    return IntakeWatcher(services)
