@@ -170,8 +170,12 @@ async def status_command(update: Update, context: Context) -> None:
                 )
             )
             member = await session.get(HomeMember, (home.id, user.id))
-        link_id = own.id if own is not None and member is not None and member.link_id == own.id else None
-        link_id = link_id or await gateway.link_for_home(home.id)
+        own_home = own is not None and member is not None and member.link_id == own.id
+        if own is not None and own_home and own.state != "active":
+            # The relink prompt was sent when the link broke; here a sentence is enough.
+            parts.append(home_status_text(_, home.name, [], problem=explain(_, LinkBroken())))
+            continue
+        link_id = own.id if own is not None and own_home else await gateway.link_for_home(home.id)
         if link_id is None:
             parts.append(
                 home_status_text(_, home.name, [], problem=_("No working Netatmo link for this home."))
@@ -179,9 +183,6 @@ async def status_command(update: Update, context: Context) -> None:
             continue
         try:
             status = await gateway.home_status(link_id, home.id)
-        except LinkBroken:
-            await message.reply_text(link_texts.broken_link_text(_), reply_markup=relink_keyboard(_))
-            return
         except NetatmoError as exc:
             parts.append(home_status_text(_, home.name, [], problem=explain(_, exc)))
             continue
