@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.simulator.world import thermal
-from bot.simulator.world.device_types import DEVICE_TYPES, status_of, topology_of
+from bot.simulator.world.device_fields import status_of, topology_of
+from bot.simulator.world.device_types import DEVICE_TYPES
 from bot.simulator.world.model import Account, Device, Event, Home, Schedule, SubEvent
 from bot.simulator.world.world import World
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 from bot.simulator.world import ids
-from bot.simulator.world.device_types import DEVICE_TYPES, initial_state
+from bot.simulator.world.device_fields import initial_state
+from bot.simulator.world.device_types import DEVICE_TYPES
 from bot.simulator.world.model import Device, Home, Person, Room, Schedule, Zone
 
 # A weekday pattern in minutes from Monday 00:00: night, comfort at 06:00, eco 07:00-16:00,
