@@ -11,7 +11,7 @@ import aioice.ice
 import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from bot.simulator import Simulator, imaging
+from bot.simulator import Simulator, SimulatorConfig, imaging
 from bot.simulator.world import demo
 
 CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ typ", re.MULTILINE)
@@ -109,3 +109,15 @@ async def test_doorbell_has_no_public_live_stream(api: Any) -> None:
     }
     status, payload = await api("webrtc/offer", data=form)
     assert status == 200 and payload["body"]["status"] == "error" and payload["body"]["error"]["code"] == 21
+
+
+async def test_loopback_switch_patches_and_restores_aioice(monkeypatch: pytest.MonkeyPatch) -> None:
+    def original(use_ipv4: bool = True, use_ipv6: bool = False) -> list[str]:
+        return ["192.0.2.1"]
+
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", original)
+    async with Simulator(SimulatorConfig(port=0)), Simulator(SimulatorConfig(port=0)):
+        assert aioice.ice.get_host_addresses(True, False) == ["127.0.0.1"]
+    assert aioice.ice.get_host_addresses is original
+    async with Simulator(SimulatorConfig(port=0, loopback_only=False)):
+        assert aioice.ice.get_host_addresses is original

@@ -41,20 +41,27 @@ def _loopback_addresses(use_ipv4: bool = True, use_ipv6: bool = False) -> list[s
 
 
 class LoopbackPatch:
-    """Restrict aioice host candidates to 127.0.0.1 (process-wide, undone on exit)."""
+    """Restrict aioice host candidates to 127.0.0.1 (process-wide; reference-counted so several
+    simulators in one process restore the original only when the last one stops)."""
 
-    def __init__(self) -> None:
-        self._saved: Callable[..., list[str]] | None = None
+    _depth = 0
+    _original: Callable[..., list[str]] | None = None
 
     def __enter__(self) -> LoopbackPatch:
-        self._saved = aioice.ice.get_host_addresses
-        aioice.ice.get_host_addresses = _loopback_addresses
+        cls = type(self)
+        if cls._depth == 0:
+            cls._original = aioice.ice.get_host_addresses
+            aioice.ice.get_host_addresses = _loopback_addresses
+        cls._depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._saved is not None and aioice.ice.get_host_addresses is _loopback_addresses:
-            aioice.ice.get_host_addresses = self._saved
-        self._saved = None
+        cls = type(self)
+        cls._depth = max(cls._depth - 1, 0)
+        if cls._depth == 0 and cls._original is not None:
+            if aioice.ice.get_host_addresses is _loopback_addresses:
+                aioice.ice.get_host_addresses = cls._original
+            cls._original = None
 
 
 class CameraTrack(VideoStreamTrack):
