@@ -22,13 +22,14 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.chat import callbacks
 from bot.chat.common import Context, services, tr
+from bot.chat.netatmo_errors import explain
 from bot.domain.captions import caption
 from bot.domain.events import SecurityEvent
 from bot.domain.permissions import Action, allowed
 from bot.domain.routing import CAMERA_TYPES
 from bot.domain.schedule import local_clock
 from bot.i18n import Translate
-from bot.netatmo.errors import NetatmoError
+from bot.netatmo.errors import NetatmoError, NetatmoUnavailable, NotLinked
 from bot.storage import subscriptions as repo
 from bot.storage.models import HomeDevice
 
@@ -124,22 +125,6 @@ async def load_alert_names(session: AsyncSession, event: SecurityEvent) -> Alert
         person_names=people,
         timezone=home.timezone if home is not None and home.timezone else "UTC",
     )
-
-
-def netatmo_error_text(error: NetatmoError, _: Translate) -> str:
-    """What a user reads when Netatmo refused or failed: what happened and what to do next."""
-    texts = {
-        "not_linked": _("Your Netatmo account is not linked. Send /link in a private chat with me."),
-        "link_broken": _(
-            "Netatmo no longer accepts the link. Send /link in a private chat with me to relink."
-        ),
-        "throttled": _("Netatmo asks us to slow down. Try again in a minute."),
-        "device_unreachable": _("The camera is offline. Try again later."),
-        "missing_scope": _("The Netatmo link lacks this permission. Send /link again to grant it."),
-        "unavailable": _("Netatmo is not answering right now. Try again in a few minutes."),
-        "invalid_request": _("Netatmo refused the request. The device may have been removed."),
-    }
-    return texts.get(error.kind, _("Netatmo could not do that right now. Try again later."))
 
 
 # -- button presses ---------------------------------------------------------------------------------
@@ -284,15 +269,15 @@ async def _monitoring_off(
     reply: str
     try:
         if gateway is None:
-            raise NetatmoError("gateway not configured")
+            raise NetatmoUnavailable("gateway not configured")
         link_id = own_link if own_link is not None else await gateway.link_for_home(press.home_id)
         if link_id is None:
-            raise NetatmoError("no link for home")
+            raise NotLinked("no active link sees this home")
         await gateway.set_monitoring(link_id, press.home_id, press.device_id, False)
         reply = _("Monitoring is off on {device}.").format(device=device_name)
     except NetatmoError as error:
         outcome, detail = "error", {**detail, "error": error.kind}
-        reply = netatmo_error_text(error, _)
+        reply = explain(_, error)
         LOG.warning("alert_monitoring_failed user=%s home=%s error=%s", user.id, press.home_id, error.kind)
     async with svc.sessions.begin() as session:
         await repo.record_audit(

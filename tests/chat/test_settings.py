@@ -156,3 +156,25 @@ async def test_settings_without_subscription(emulator: Any, simulator: Any, star
     await emulator.send_message(carl, group, "/settings")
     reply = await emulator.wait_for_message(group, timeout=TIMEOUT)
     assert "receives no alerts" in reply.text
+
+
+async def test_people_chosen_lists_topology_persons(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    from bot.simulator.world.demo import PERSON_JOHN_ID
+
+    runtime, anna, _bob, group, sub_id = await group_with_subscription(emulator, simulator, start_bot)
+    await emulator.send_message(anna, group, "/settings")
+    menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    await press(emulator, anna, menu, f"set:pm:{sub_id}:chosen")
+    people = await emulator.wait_for_edit(menu, timeout=TIMEOUT)
+    labels = [label for label, _d in people.buttons]
+    assert "🔘 Unknown faces + chosen people" in labels
+    assert "▫️ John" in labels and "▫️ Jane" in labels
+    await press(emulator, anna, menu, f"set:pt:{sub_id}:{PERSON_JOHN_ID}")
+    chosen = await emulator.wait_for_edit(menu, timeout=TIMEOUT)
+    assert "✅ John" in [label for label, _d in chosen.buttons]
+    sub = await load(runtime, sub_id)
+    assert (sub.people_mode, sub.person_ids) == ("chosen", [PERSON_JOHN_ID])
+    answer = await press(emulator, anna, menu, f"set:pt:{sub_id}:not-a-person")
+    assert answer.show_alert
