@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging
@@ -75,8 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulator.set_defaults(func=_cmd_simulator)
 
     demo = commands.add_parser("demo", help="simulator + Telegram emulator + the bot + a web chat page")
-    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--host", default="127.0.0.1", help="interface for all three servers")
     demo.add_argument("--port", type=int, default=8090, help="port of the web chat page")
+    demo.add_argument("--simulator-port", type=int, default=8081)
+    demo.add_argument("--bot-port", type=int, default=8080, help="the bot's web server (OAuth callback)")
+    demo.add_argument("--events-every", type=float, default=60.0, help="seconds between random events")
+    demo.add_argument("--data-dir", type=Path, default=Path("data/demo"))
     demo.add_argument("--log-level", default="INFO")
     demo.set_defaults(func=_cmd_demo)
     return parser
