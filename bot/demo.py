@@ -38,7 +38,7 @@ def demo_settings(args: argparse.Namespace, emulator_url: str, simulator_url: st
         web_host=args.host,
         web_port=args.bot_port,
         data_dir=args.data_dir,
-        webrtc_ice_servers="",
+        webrtc_ice_servers=[],
         log_level=args.log_level.upper(),
     )
 
