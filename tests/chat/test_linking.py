@@ -199,3 +199,53 @@ async def test_state_pasted_by_another_user_is_refused_and_kept(
     assert status == 200 and "Linked." in page
     links = await _rows(runtime, NetatmoLink)
     assert [link.telegram_user_id for link in links] == [anna.id]
+
+
+async def test_codes_states_and_tokens_never_reach_the_logs(
+    emulator: Any, simulator: Any, start_bot: StartBot, caplog: Any
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    await start_bot(emulator, simulator)
+    anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
+    _message, url = await request_link(emulator, anna)
+    granted = await consent(url)
+    await open_callback(granted.redirect_url)
+    await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    _message, url = await request_link(emulator, ben)
+    pasted = await consent(url, account=SECOND_ACCOUNT)
+    await emulator.send_message(ben, None, pasted.redirect_url)
+    await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
+    await simulator.expire_tokens(DEMO_ACCOUNT)
+    await emulator.send_message(anna, None, "/status")  # forces a refresh: a second pair
+    await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    secrets = {granted.state, pasted.state}
+    for redirect in (granted.redirect_url, pasted.redirect_url):
+        secrets.add(parse_qs(urlsplit(redirect).query)["code"][0])
+    for record in simulator.state.tokens._access.values():
+        secrets |= {record.access_token, record.refresh_token}
+    logs = "\n".join(f"{record.getMessage()} {record.exc_text or ''}" for record in caplog.records)
+    assert "link_completed" in logs and "netatmo_token_refreshed" in logs
+    for secret in secrets:
+        assert secret not in logs
+
+
+async def test_link_refresh_and_unlink_on_each_database(
+    emulator: Any, simulator: Any, start_bot: StartBot, database_url: str
+) -> None:
+    """Linking, the refresh claim and unlink on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
+    runtime = await start_bot(emulator, simulator, database_url=database_url)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna)
+    await link_user(emulator, anna)  # relink: same rows, new tokens
+    await simulator.expire_tokens(DEMO_ACCOUNT)
+    await emulator.send_message(anna, None, "/status")
+    status = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert ": online" in status.text
+    assert (await _rows(runtime, NetatmoLink))[0].token_version == 2
+    await emulator.send_message(anna, None, "/unlink")
+    ask = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    await emulator.press_button(anna, ask, text="Yes, unlink")
+    assert "Unlinked" in (await emulator.wait_for_edit(ask, timeout=TIMEOUT)).text
+    assert await _rows(runtime, NetatmoLink) == [] and await _rows(runtime, Subscription) == []

@@ -60,7 +60,14 @@ async def make_gateway(simulator: Any, tmp_path: Path) -> AsyncIterator[MakeGate
     await migrate.upgrade(url)
     key = Fernet.generate_key()  # shared: several gateways on one database act as replicas
 
-    async def build(budget: RequestBudget | None = None) -> GatewayHarness:
+    migrated = {url}
+
+    async def build(budget: RequestBudget | None = None, database_url: str | None = None) -> GatewayHarness:
+        """A gateway; `database_url` (e.g. the shared `database_url` fixture) replaces the SQLite file."""
+        db_url = database_url or url
+        if db_url not in migrated:
+            await migrate.upgrade(db_url)
+            migrated.add(db_url)
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None,
             netatmo_api_url=simulator.base_url,
@@ -68,7 +75,7 @@ async def make_gateway(simulator: Any, tmp_path: Path) -> AsyncIterator[MakeGate
             netatmo_client_secret=simulator.config.client_secret,
             data_dir=tmp_path,
         )
-        engine = create_engine(url)
+        engine = create_engine(db_url)
         http = aiohttp.ClientSession()
         notices: list[int] = []
 

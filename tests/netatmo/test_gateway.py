@@ -118,10 +118,14 @@ async def test_one_refresh_for_100_concurrent_calls_before_expiry(make_gateway: 
     assert link.expires_at > datetime.now(UTC)
 
 
-async def test_two_replicas_refresh_once(make_gateway: MakeGateway) -> None:
-    """Two gateways on one database (two replicas) with an expired token: one refresh between them."""
-    first = await make_gateway(budget=ROOMY)
-    second = await make_gateway(budget=RequestBudget(((10_000, 10.0), (100_000, 3600.0))))
+async def test_two_replicas_refresh_once(make_gateway: MakeGateway, database_url: str) -> None:
+    """Two gateways on one database (two replicas) with an expired token: one refresh between them.
+
+    Runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL (row lock + compare-and-set)."""
+    first = await make_gateway(budget=ROOMY, database_url=database_url)
+    second = await make_gateway(
+        budget=RequestBudget(((10_000, 10.0), (100_000, 3600.0))), database_url=database_url
+    )
     lift_simulator_limits(first.simulator)
     link_id = await first.link()
     async with first.sessions.begin() as session:
