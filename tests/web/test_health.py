@@ -24,9 +24,14 @@ async def test_healthz_reports_database_telegram_and_watcher(emulator: Any, star
 
 async def test_healthz_is_503_when_the_database_is_gone(emulator: Any, start_bot: StartBot) -> None:
     runtime = await start_bot(emulator)
-    await runtime._engine.dispose()
-    runtime.services.sessions.configure(bind=_broken_engine())
-    status, body = await _health(runtime.web_port)
+    # Swap the sessions onto an engine that cannot connect; the real engine stays open (and is disposed
+    # by the runtime at teardown) so no connection is orphaned under the running components.
+    broken = _broken_engine()
+    runtime.services.sessions.configure(bind=broken)
+    try:
+        status, body = await _health(runtime.web_port)
+    finally:
+        await broken.dispose()
     assert status == 503
     assert body["database"].startswith("error")
 
