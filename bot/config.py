@@ -49,6 +49,7 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_ICE_SERVERS)
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    netatmo_webhooks: Literal["auto", "on", "off"] = "auto"
     delivery_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("webrtc_ice_servers", mode="before")
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("netatmo_webhooks", mode="before")
+    @classmethod
+    def _lower_webhooks(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -122,6 +128,17 @@ class Settings(BaseSettings):
         except ValueError:
             return parts.hostname != "localhost"
         return address.is_global
+
+    @property
+    def register_netatmo_webhooks(self) -> bool:
+        """Whether to ask Netatmo to push events to {PUBLIC_URL}/netatmo/webhook.
+
+        "auto" registers only when Netatmo can reach PUBLIC_URL (https on a public host); "on" forces it,
+        for a reverse proxy on a private name or the local simulator; "off" relies on polling alone.
+        """
+        if self.netatmo_webhooks == "auto":
+            return self.public_url_is_public
+        return self.netatmo_webhooks == "on"
 
     def require_telegram(self) -> None:
         """Raise ConfigError when the bot cannot talk to Telegram."""

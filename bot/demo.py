@@ -39,6 +39,7 @@ def demo_settings(args: argparse.Namespace, emulator_url: str, simulator_url: st
         web_port=args.bot_port,
         data_dir=args.data_dir,
         webrtc_ice_servers=[],
+        netatmo_webhooks="on",  # the simulator pushes to 127.0.0.1 like Netatmo would to a public URL
         log_level=args.log_level.upper(),
     )
 

@@ -35,6 +35,7 @@ CONTRACT_VARIABLES = (
     "TOKEN_ENCRYPTION_KEY",
     "WEBRTC_ICE_SERVERS",
     "LOG_LEVEL",
+    "NETATMO_WEBHOOKS",
 )
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"

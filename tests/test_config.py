@@ -79,3 +79,17 @@ def test_webhook_secret_is_derived_the_same_on_every_replica() -> None:
 )
 def test_public_url_is_public_only_for_https_on_a_reachable_host(url: str, public: bool) -> None:
     assert Settings(_env_file=None, public_url=url).public_url_is_public is public  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("mode", "url", "expected"),
+    [
+        ("auto", "https://bot.example.org", True),
+        ("auto", "http://127.0.0.1:8080", False),
+        ("on", "http://127.0.0.1:8080", True),
+        ("OFF", "https://bot.example.org", False),
+    ],
+)
+def test_netatmo_webhooks_setting(mode: str, url: str, expected: bool) -> None:
+    settings = Settings(_env_file=None, netatmo_webhooks=mode, public_url=url)  # type: ignore[call-arg]
+    assert settings.register_netatmo_webhooks is expected

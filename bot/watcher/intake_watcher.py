@@ -68,8 +68,8 @@ class IntakeWatcher:
         self.registrar = WebhookRegistrar(
             self.sessions, lambda: services.netatmo, services.settings.netatmo_webhook_url, self.owner, clock
         )
-        public = services.settings.public_url_is_public
-        self.register_webhooks = public if register_webhooks is None else register_webhooks
+        configured = services.settings.register_netatmo_webhooks
+        self.register_webhooks = configured if register_webhooks is None else register_webhooks
         self.forced: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
