@@ -82,6 +82,7 @@ class DeliveryWorker:
         self.owner = owner or process_owner_id()
         self.wakeup = asyncio.Event()
         self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._chat_users: dict[int, int] = {}  # tasks holding or awaiting each chat's lock
         # Chats that answered 403 a moment ago: rows of theirs already leased are failed without a try.
         self._closed_chats: dict[int, float] = {}
         self._send_slots = asyncio.Semaphore(self.config.concurrency)
@@ -183,12 +184,18 @@ class DeliveryWorker:
 
     # -- one row -------------------------------------------------------------------------------------
     async def _work(self, row: Claimed) -> None:
+        # One send at a time per chat: order, grouping, and at most one unrecorded message at a kill.
+        # The lock is dropped only when no task holds or awaits it (a released lock whose next waiter
+        # has not run yet looks unlocked, so `locked()` cannot tell).
         lock = self._chat_locks.setdefault(row.chat_id, asyncio.Lock())
+        self._chat_users[row.chat_id] = self._chat_users.get(row.chat_id, 0) + 1
         try:
             async with lock, self._send_slots:
                 await self._attempt(row)
         finally:
-            if not lock.locked() and self._chat_locks.get(row.chat_id) is lock:
+            self._chat_users[row.chat_id] -= 1
+            if self._chat_users[row.chat_id] == 0:
+                del self._chat_users[row.chat_id]
                 del self._chat_locks[row.chat_id]
 
     async def _attempt(self, row: Claimed) -> None:
