@@ -54,7 +54,11 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
         for i in range(EVENTS):
             await add_event(sessions, make_event(f"r{i:03d}", time=1_700_000_000 + 100 * i), chats)
         await wait_for_messages(emulator, chats, 60, timeout=30)
-        a.kill()
+        # Kill whichever replica is doing the work right now (a fast replica may drain the outbox alone):
+        # the survivor must take over the rows the victim had leased, once their leases expire.
+        victim, survivor = (a, b) if a.log().count("alert_sent") >= b.log().count("alert_sent") else (b, a)
+        victim.kill()
+        sent_by_victim = victim.log().count("alert_sent")
         total = EVENTS * len(chats)
         await wait_for_messages(emulator, chats, total, timeout=60)
 
@@ -72,8 +76,9 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
             await replica.stop()
         await engine.dispose()
 
-    sent_by_a, sent_by_b = a.log().count("alert_sent"), b.log().count("alert_sent")
-    assert sent_by_a > 0 and sent_by_b > 0, (sent_by_a, sent_by_b)  # the work was shared
+    sent_by_survivor = survivor.log().count("alert_sent")
+    assert 0 < sent_by_victim < total, sent_by_victim  # the victim died mid-burst
+    assert sent_by_survivor >= total - sent_by_victim, (sent_by_victim, sent_by_survivor)  # takeover
     assert len(rows) == total
     duplicates = sum(len(emulator.messages(c)) for c in chats) - total
     assert 0 <= duplicates <= 1
