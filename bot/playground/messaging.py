@@ -231,9 +231,8 @@ async def edit_message_caption(world: World, params: Params) -> JSON:
 
 
 async def edit_message_media(world: World, params: Params) -> JSON:
+    # Since Bot API 9.x a text message may gain media this way (the text gives way to the caption).
     message = _editable(world, params)
-    if message.media is None:
-        raise bad_request("there is no media in the message to edit")
     item = params.json_object("media")
     if not item or item.get("type") not in ("photo", "video", "document", "audio"):
         raise bad_request("can't parse InputMedia JSON object")
@@ -241,7 +240,11 @@ async def edit_message_media(world: World, params: Params) -> JSON:
     stored, uploaded = await obtain_file(world, params, kind, item.get("media"), None, item)
     caption, caption_entities = _caption(item)
     markup = parse_markup(params)
-    same_media = message.media.file_unique_id == stored.file_unique_id and message.media_kind == kind
+    same_media = (
+        message.media is not None
+        and message.media.file_unique_id == stored.file_unique_id
+        and message.media_kind == kind
+    )
     if same_media and (caption, caption_entities, markup) == (
         message.caption,
         message.caption_entities,
@@ -250,6 +253,7 @@ async def edit_message_media(world: World, params: Params) -> JSON:
         raise bad_request(NOT_MODIFIED)
     message.media_kind, message.media, message.was_upload = kind, stored, uploaded
     message.caption, message.caption_entities, message.reply_markup = caption, caption_entities, markup
+    message.text, message.entities = None, []
     message.record_edit("editMessageMedia")
     world.touch()
     return world.message_api(message)

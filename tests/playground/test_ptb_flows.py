@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.playground import BotApiEmulator
@@ -159,6 +159,27 @@ async def test_media_group_and_edit_media(
     assert stored[0].caption == "one" and stored[1].caption is None
     assert stored[2].caption == "swapped" and stored[2].photo_bytes == stored[0].photo_bytes
     assert stored[2].edits[-1].method == "editMessageMedia"
+
+
+async def test_edit_media_adds_a_photo_to_a_text_message(
+    emulator: BotApiEmulator, app_factory: AppFactory, run_app: RunApp, jpeg: Callable[..., bytes]
+) -> None:
+    alice = emulator.add_user("Alice")
+    chat = emulator.private_chat(alice)
+    app = app_factory(emulator)
+    picture = jpeg(color="red")
+    async with run_app(app, poll=False):
+        text = await app.bot.send_message(chat.id, "Movement at the door", reply_markup=KEYBOARD)
+        edited = await app.bot.edit_message_media(
+            InputMediaPhoto(picture, caption="Movement at the door", filename="late.jpg"),
+            chat_id=chat.id,
+            message_id=text.message_id,
+            reply_markup=KEYBOARD,
+        )
+    assert isinstance(edited, Message) and edited.photo and edited.caption == "Movement at the door"
+    stored = emulator.messages(chat)[0]
+    assert stored.text is None and stored.photo_bytes == picture
+    assert stored.edits[-1].method == "editMessageMedia"
 
 
 async def test_commands_and_settings_round_trip(

@@ -87,14 +87,10 @@ async def test_late_snapshot_text_first_then_photo(emulator: Any, database_url: 
         (edit,) = emulator.calls("editMessageMedia")
         assert edit.params["message_id"] == str(first.message_id)
         assert edit.params["media"]["caption"] == "alert late"
-        if edit.status == 200:  # Bot API 7.x+: a text message can be given media
-            (message,) = emulator.messages(chat)
-            assert message.photo_bytes is not None and message.caption == "alert late"
-            assert row.has_photo
-        else:  # a Bot API without it: the picture follows as a quiet reply to the alert
-            _text, photo = emulator.messages(chat)
-            assert photo.photo_bytes is not None and photo.reply_to_message_id == first.message_id
-            assert photo.disable_notification and photo.caption == "alert late"
+        assert edit.status == 200  # the Bot API lets a text message gain media
+        (message,) = emulator.messages(chat)
+        assert message.photo_bytes == jpeg("blue") and message.caption == "alert late"
+        assert message.text is None and row.has_photo
 
 
 async def test_late_snapshot_gives_up_after_bounded_tries(emulator: Any, database_url: str) -> None:
