@@ -44,6 +44,14 @@ def decode(data: str | None) -> Callback:
     return Callback(parts[0], parts[1], tuple(parts[2:]))
 
 
+def decode_or_none(data: str | None) -> Callback | None:
+    """decode, with forged or malformed data as None: handlers answer "not valid" rather than raise."""
+    try:
+        return decode(data)
+    except CallbackDataError:
+        return None
+
+
 def pattern(feature: str) -> str:
     """The CallbackQueryHandler pattern that matches one feature's buttons."""
     return f"^{feature}{SEPARATOR}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translate, translator
@@ -36,3 +36,8 @@ async def remember(update: Update, context: Context) -> None:
             await save_user(session, user.id, user.first_name, user.username, user.language_code)
         if chat is not None:
             await save_chat(session, chat.id, chat.type, chat.title)
+
+
+def query_message(query: CallbackQuery) -> Message | None:
+    """The message a button sits on, or None when Telegram no longer gives it (too old to edit)."""
+    return query.message if isinstance(query.message, Message) else None

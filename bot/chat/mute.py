@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.chat import callbacks
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, query_message, remember, services, tr
 from bot.domain.schedule import local_clock
 from bot.i18n import Translate
 from bot.storage import subscriptions as repo
@@ -122,11 +122,8 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None:
         return
     _ = tr(update)
-    message = query.message if isinstance(query.message, Message) else None
-    try:
-        decoded = callbacks.decode(query.data)
-    except callbacks.CallbackDataError:
-        decoded = None
+    message = query_message(query)
+    decoded = callbacks.decode_or_none(query.data)
     args = decoded.args if decoded is not None else ()
     valid = (
         message is not None

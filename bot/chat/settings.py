@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.alerts import pack_device, unpack_device
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, query_message, remember, services, tr
 from bot.chat.mute import describe_mutes
 from bot.domain.permissions import Action, allowed
 from bot.domain.routing import (
@@ -312,11 +312,8 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None:
         return
     _ = tr(update)
-    message = query.message if isinstance(query.message, Message) else None
-    try:
-        decoded = callbacks.decode(query.data)
-    except callbacks.CallbackDataError:
-        decoded = None
+    message = query_message(query)
+    decoded = callbacks.decode_or_none(query.data)
     invalid = _("This button is not valid. Send /settings again.")
     if message is None or decoded is None or not decoded.args or not decoded.args[0].isdigit():
         await query.answer(invalid, show_alert=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.chat import callbacks
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, query_message, remember, services, tr
 from bot.domain.permissions import Action, allowed
 from bot.storage import subscriptions as repo
 
@@ -172,11 +172,8 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None:
         return
     _ = tr(update)
-    message = query.message if isinstance(query.message, Message) else None
-    try:
-        decoded = callbacks.decode(query.data)
-    except callbacks.CallbackDataError:
-        decoded = None
+    message = query_message(query)
+    decoded = callbacks.decode_or_none(query.data)
     if message is None or decoded is None or decoded.action not in (ADD, REMOVE) or len(decoded.args) != 1:
         await query.answer(_("This button is not valid. Send the command again."), show_alert=True)
         return
