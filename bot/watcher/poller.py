@@ -113,6 +113,7 @@ class HomeToPoll:
     last_webhook_at: datetime | None
     last_event_time: int | None
     homes_on_account: int
+    watched_since: int = 0  # epoch when the home was first linked: older events are history, not news
 
 
 @dataclass
@@ -139,6 +140,7 @@ async def due_homes(
                     Home.last_event_time,
                     NetatmoLink.id,
                     NetatmoLink.webhook_registered_at,
+                    HomeMember.created_at,
                 )
                 .join(HomeMember, HomeMember.home_id == Home.id)
                 .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
@@ -148,15 +150,27 @@ async def due_homes(
         ).all()
     per_link: dict[int, set[str]] = {}
     chosen: dict[str, Any] = {}
+    since: dict[str, datetime] = {}
     for row in rows:
         per_link.setdefault(row[4], set()).add(row[0])
         chosen.setdefault(row[0], row)  # the link that has worked longest polls the home
+        since[row[0]] = min(since.get(row[0], row[6]), row[6])
     due = []
     for home_id, row in chosen.items():
         next_at: datetime | None = row[1]
         if next_at is not None and next_at > now and home_id not in (forced or set()):
             continue
-        due.append(HomeToPoll(home_id, row[4], row[5] is not None, row[2], row[3], len(per_link[row[4]])))
+        due.append(
+            HomeToPoll(
+                home_id,
+                row[4],
+                row[5] is not None,
+                row[2],
+                row[3],
+                len(per_link[row[4]]),
+                int(since[home_id].timestamp()),
+            )
+        )
     return due, len(chosen)
 
 
@@ -245,9 +259,12 @@ class Poller:
         epoch = int(now.timestamp())
         events = events_from_getevents(home.home_id, raw, now=epoch)
         events.sort(key=lambda e: e.time)  # oldest first: the reachability rules replay them in order
-        if home.last_event_time is None:  # first poll: this is history, not news
-            await accept(self.sessions, events, "poll", deliver=False, reachability=False, now=now)
-            return []
+        if home.last_event_time is None:
+            # First poll: what happened before the home was linked is history, not news; what happened
+            # since (before this first poll came round) is news and must not be lost.
+            history = [e for e in events if e.time < home.watched_since]
+            events = [e for e in events if e.time >= home.watched_since]
+            await accept(self.sessions, history, "poll", deliver=False, reachability=False, now=now)
         new = await accept(self.sessions, events, "poll", now=now)
         missed = [e for e in new if e.kind in WEBHOOK_KINDS and epoch - e.time > self.config.webhook_grace]
         if missed and home.webhook_registered:

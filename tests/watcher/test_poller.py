@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.netatmo.errors import NetatmoUnavailable, Throttled
-from bot.storage.models import Delivery, Event, Home, HomeDevice, NetatmoLink
+from bot.storage.models import Delivery, Event, Home, HomeDevice, HomeMember, NetatmoLink
 from bot.watcher.poller import PollConfig, Poller, due_homes, next_poll_delay
 from bot.watcher.reachability import ReachabilityConfig
 from tests.watcher.intake_fixtures import CAMERA, HOME, Sessions, count, database, delivery_rows, seed_home
@@ -138,6 +138,20 @@ async def test_first_poll_is_history_then_new_events_alert(sqlite_url: str) -> N
         assert [e.event_id for e in second.new] == ["e3"]
         assert await delivery_rows(sessions) == [("e3", "", 1001, False)]
         assert (await _home(sessions)).last_event_time == EPOCH + 30
+
+
+async def test_first_poll_alerts_events_that_happened_after_linking(sqlite_url: str) -> None:
+    """An event between linking and the first poll is news: only what came before the link is history."""
+    gateway = FakeGateway(events=[_raw("after", EPOCH - 100), _raw("before", EPOCH - 200)])
+    async with database(sqlite_url) as sessions:
+        await seed_home(sessions)
+        async with sessions.begin() as session:
+            linked_at = NOW - timedelta(seconds=150)
+            await session.execute(update(HomeMember).values(created_at=linked_at))
+        first = await _poll(sessions, _poller(sessions, gateway, [NOW]))
+        assert [e.event_id for e in first.new] == ["after"]
+        assert await delivery_rows(sessions) == [("after", "", 1001, False)]
+        assert await count(sessions, Event) == 2  # the older one is kept as history, without an alert
 
 
 async def test_catch_up_after_an_outage_pages_back_to_the_last_seen_event(sqlite_url: str) -> None:
