@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -50,4 +51,7 @@ class Services:
     health: HealthState = field(default_factory=HealthState)
     bot_username: str = ""
     netatmo: NetatmoGateway | None = None  # set by the runtime once the gateway is built
+    # Set when a Netatmo link is created or replaced, so the watcher registers its webhook and polls its
+    # homes at once instead of at its next round.
+    links_changed: asyncio.Event = field(default_factory=asyncio.Event)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -84,6 +84,7 @@ class LinkNotifier:
             LOG.warning("link_notify_failed chat=%s error=%r", chat_id, exc)
 
     async def linked(self, result: LinkResult) -> None:
+        self.svc.links_changed.set()
         _ = translator(await language_of(self.svc, result.telegram_user_id))
         text = texts.linked_text(
             _, summaries(result.homes), relinked=result.relinked, replaced_account=result.replaced_account

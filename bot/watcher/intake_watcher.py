@@ -232,7 +232,12 @@ class IntakeWatcher:
             except Exception:
                 LOG.exception("webhook_registration_failed")
             self._report()
-            await asyncio.sleep(self.config.registration_interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.registration_interval):
+                    await self.services.links_changed.wait()
+            if self.services.links_changed.is_set():
+                self.services.links_changed.clear()
+                self._wake.set()  # and poll the new homes now
 
     # health -------------------------------------------------------------------------------------------
 

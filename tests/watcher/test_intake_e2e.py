@@ -91,3 +91,26 @@ async def _all_sent(services: Any, event_ids: list[str]) -> bool:
             )
         ).all()
     return len(states) == len(event_ids) and set(states) == {"sent"}
+
+
+async def test_a_new_link_gets_its_webhook_and_first_poll_at_once(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    """No wait for the watcher's next round: right after linking, the webhook is registered and an event
+    from just after the link reaches the user's chat."""
+    runtime = await start_bot(emulator, simulator, netatmo_webhooks="on")
+    user = emulator.add_user("Alice")
+    await link_user(emulator, user)
+    services = runtime.services
+
+    async def registered() -> bool:
+        async with services.sessions() as session:
+            return await session.scalar(select(NetatmoLink.webhook_registered_at)) is not None
+
+    await _wait(registered)  # well before the 60 s registration round
+    await simulator.trigger_event(HOME_ONE_ID, INDOOR_CAMERA_ID, "movement")
+    alert = await emulator.wait_for_message(
+        emulator.private_chat(user), predicate=lambda m: m.media_kind == "photo", timeout=15
+    )
+    assert "Hall camera" in (alert.caption or "")
+    assert alert.photo_bytes is not None
