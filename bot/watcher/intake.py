@@ -5,9 +5,10 @@ Webhook and poll may both bring the same event, and several replicas may bring i
 outbox rows, in the same transaction. So an event is alerted at most once per chat whatever the race, and
 never lost between "stored" and "queued".
 
-Throughput matters (a busy home after an outage, the bench): events are handled in one batch per home with
-one transaction, a multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, one routing read and one multi-row
-outbox insert — no per-event round trips and no Netatmo calls.
+Throughput matters (a busy home after an outage, a webhook burst, the bench): a batch of events of any
+number of homes is handled in one transaction with a fixed number of statements — one device-type read,
+multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, one routing read (three queries for all homes) and
+multi-row outbox inserts — no per-home or per-event round trips and no Netatmo calls.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain.events import SecurityEvent, event_to_dict
 from bot.domain.routing import recipients
 from bot.storage.models import Delivery, Event, HomeDevice, HomeMember, NetatmoLink
-from bot.storage.subscriptions import load_routing
+from bot.storage.subscriptions import load_routing_many
 from bot.watcher.reachability import is_connection_event, observations_from_events, observe
 
 LOG = logging.getLogger(__name__)
@@ -86,17 +87,13 @@ async def ingest_new(
         by_home[event.home_id].setdefault(event.key, event)  # duplicates within one batch count once
     if not by_home:
         return []
-    async with sessions() as session:
+    async with sessions.begin() as session:  # one transaction for the whole batch, all homes at once
         active = await homes_with_active_link(session, by_home)
-    skipped = set(by_home) - active
-    if skipped:
-        LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
-    new: list[SecurityEvent] = []
-    for home_id in sorted(active):
-        batch = list(by_home[home_id].values())
-        async with sessions.begin() as session:
-            new.extend(await _ingest_home(session, home_id, batch, source, deliver, now))
-    return new
+        skipped = set(by_home) - active
+        if skipped:
+            LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
+        batches = {home_id: list(by_home[home_id].values()) for home_id in sorted(active)}
+        return await _ingest_homes(session, batches, source, deliver, now)
 
 
 async def accept(
@@ -124,55 +121,73 @@ async def accept(
     return new + new_connections
 
 
-async def _ingest_home(
+async def _ingest_homes(
     session: AsyncSession,
-    home_id: str,
-    events: list[SecurityEvent],
+    batches: dict[str, list[SecurityEvent]],
     source: str,
     deliver: bool,
     now: datetime,
 ) -> list[SecurityEvent]:
-    types = dict(
-        (
-            await session.execute(
-                select(HomeDevice.device_id, HomeDevice.type).where(HomeDevice.home_id == home_id)
-            )
-        ).all()
+    """Store the events of several homes and queue their alerts: a fixed number of statements per batch
+    (device types, event inserts, routing, delivery inserts), not per home."""
+    if not batches:
+        return []
+    home_ids = list(batches)
+    types: dict[str, dict[str, str]] = defaultdict(dict)
+    rows = await session.execute(
+        select(HomeDevice.home_id, HomeDevice.device_id, HomeDevice.type).where(
+            HomeDevice.home_id.in_(home_ids)
+        )
     )
-    events = [_with_device_type(event, types) for event in events]
-    stored: dict[tuple[str, str], int] = {}
+    for home_id, device_id, device_type in rows:
+        types[home_id][device_id] = device_type
+    events = [_with_device_type(event, types[home_id]) for home_id in home_ids for event in batches[home_id]]
+    stored: dict[tuple[str, str, str], int] = {}
     for start in range(0, len(events), _CHUNK):
         chunk = events[start : start + _CHUNK]
         statement = (
             _insert(session, Event)
             .values([_event_row(event, source, now) for event in chunk])
             .on_conflict_do_nothing(index_elements=["home_id", "event_id", "subevent_id"])
-            .returning(Event.id, Event.event_id, Event.subevent_id)
+            .returning(Event.id, Event.home_id, Event.event_id, Event.subevent_id)
         )
-        for pk, event_id, subevent_id in await session.execute(statement):
-            stored[(event_id, subevent_id)] = pk
-    new = [event for event in events if (event.event_id, event.subevent_id) in stored]
+        for pk, home_id, event_id, subevent_id in await session.execute(statement):
+            stored[(home_id, event_id, subevent_id)] = pk
+    new = [event for event in events if (event.home_id, event.event_id, event.subevent_id) in stored]
     if not new or not deliver:
         return new
-    rules, mutes, timezone = await load_routing(session, home_id, now)
-    rows = [
-        {
-            "event_pk": stored[(event.event_id, event.subevent_id)],
-            "chat_id": recipient.chat_id,
-            "state": "pending",
-            "silent": recipient.silent,
-            "next_attempt_at": now,
-        }
-        for event in new
-        for recipient in recipients(event, rules, mutes, timezone, now)
-    ]
-    for start in range(0, len(rows), _CHUNK):
+    routing = await load_routing_many(session, sorted({event.home_id for event in new}), now)
+    deliveries: list[dict[str, Any]] = []
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for event in new:
+        rules, mutes, timezone = routing[event.home_id]
+        chats = recipients(event, rules, mutes, timezone, now)
+        counts[event.home_id][0] += 1
+        counts[event.home_id][1] += len(chats)
+        deliveries.extend(
+            {
+                "event_pk": stored[(event.home_id, event.event_id, event.subevent_id)],
+                "chat_id": recipient.chat_id,
+                "state": "pending",
+                "silent": recipient.silent,
+                "next_attempt_at": now,
+            }
+            for recipient in chats
+        )
+    for start in range(0, len(deliveries), _CHUNK):
         await session.execute(
             _insert(session, Delivery)
-            .values(rows[start : start + _CHUNK])
+            .values(deliveries[start : start + _CHUNK])
             .on_conflict_do_nothing(index_elements=["event_pk", "chat_id"])
         )
-    LOG.info("intake_stored home=%s source=%s new=%d deliveries=%d", home_id, source, len(new), len(rows))
+    for home_id, (stored_count, delivery_count) in counts.items():
+        LOG.info(
+            "intake_stored home=%s source=%s new=%d deliveries=%d",
+            home_id,
+            source,
+            stored_count,
+            delivery_count,
+        )
     return new
 
 
