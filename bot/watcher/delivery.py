@@ -33,7 +33,7 @@ from bot.services import Services
 from bot.watcher import outbox
 from bot.watcher.leases import process_owner_id
 from bot.watcher.outbox import Claimed
-from bot.watcher.sending import AlertSender, Renderer, SendingPolicy, chat_renderer
+from bot.watcher.sending import AlertSender, ChatRenderer, Renderer, SendingPolicy
 from bot.watcher.snapshots import ImageGateway, SnapshotStore
 
 LOG = logging.getLogger(__name__)
@@ -266,14 +266,14 @@ def build_worker(
     *,
     config: DeliveryConfig | None = None,
     policy: SendingPolicy | None = None,
-    render: Renderer = chat_renderer,
+    render: Renderer | None = None,
     gateway: ImageGateway | None = None,
 ) -> DeliveryWorker:
     """A worker sending through `application.bot`, fetching pictures through the Netatmo gateway."""
     settings = services.settings
     config = config or DeliveryConfig(lease_seconds=settings.delivery_lease_seconds)
     snapshots = SnapshotStore(lambda: gateway or services.netatmo, settings.netatmo_api_url)
-    sender = AlertSender(application.bot, services.sessions, snapshots, render, policy)
+    sender = AlertSender(application.bot, services.sessions, snapshots, render or ChatRenderer(), policy)
     return DeliveryWorker(services, sender, config)
 
 

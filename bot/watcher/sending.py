@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -67,6 +69,55 @@ async def chat_renderer(session: AsyncSession, events: Sequence[SecurityEvent], 
     return Rendered(view.text, view.keyboard)
 
 
+class ChatRenderer:
+    """`chat_renderer` with the names and languages it looks up kept for `ttl` seconds (one per worker).
+
+    An alert needs its home's name and zone, its device's name and its chat's language: four queries that
+    give the same answers for every alert of a busy home. A rename shows in alerts within `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = 30.0, capacity: int = 4096) -> None:
+        self.ttl = ttl
+        self.capacity = capacity
+        self._names: dict[tuple[str, str | None, str | None], tuple[float, Any]] = {}
+        self._languages: dict[int, tuple[float, str | None]] = {}
+
+    async def __call__(
+        self, session: AsyncSession, events: Sequence[SecurityEvent], chat_id: int
+    ) -> Rendered:
+        from bot.i18n import translator
+
+        try:
+            from bot.chat.alerts import load_alert_names, render_alert
+        except ImportError:  # pragma: no cover - only while the chat feature is not installed yet
+            return _plain(events)
+        now = time.monotonic()
+        first = events[0]
+        key = (first.home_id, first.device_id, first.module_id)
+        cached = self._names.get(key)
+        if cached is not None and cached[0] > now:
+            names = replace(cached[1], person_names=_people(first))
+        else:
+            names = await load_alert_names(session, first)
+            self._remember(self._names, key, (now + self.ttl, names))
+        language = self._languages.get(chat_id)
+        if language is None or language[0] <= now:
+            language = (now + self.ttl, await chat_language(session, chat_id))
+            self._remember(self._languages, chat_id, language)
+        view = render_alert(events, names, translator(language[1]))
+        return Rendered(view.text, view.keyboard)
+
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(cache) >= self.capacity:
+            cache.clear()  # crude but bounded; refilled from the database on the next alerts
+        cache[key] = value
+
+
+def _people(event: SecurityEvent) -> dict[str, str]:
+    """As `load_alert_names` fills `person_names`: from the event itself, never cached."""
+    return {event.person_id: event.person_name} if event.person_id and event.person_name else {}
+
+
 def _plain(events: Sequence[SecurityEvent]) -> Rendered:
     lines = [html.escape(e.message or e.kind.value) for e in events]
     return Rendered("\n".join(lines)[:1024])
@@ -105,6 +156,7 @@ class AlertSender:
         self._snapshots = snapshots
         self._render = render
         self.policy = policy or SendingPolicy()
+        self._records = outbox.SentRecorder(sessions)
 
     async def _rendered(self, events: Sequence[SecurityEvent], chat_id: int) -> Rendered:
         async with self._sessions() as session:
@@ -140,9 +192,7 @@ class AlertSender:
             except BadRequest as exc:  # a stale or foreign file id: the alert matters more than the picture
                 LOG.warning("photo_by_id_failed delivery=%s error=%s", row.id, exc.message)
             else:
-                await outbox.record_sent(
-                    self._sessions, row.id, message.message_id, has_photo=True, file_id=file_id
-                )
+                await self._records.record_sent(row.id, message.message_id, has_photo=True, file_id=file_id)
                 LOG.info("alert_sent delivery=%s chat=%s photo=file_id", row.id, row.chat_id)
                 return
         await self._send_text(row, rendered)
@@ -162,10 +212,15 @@ class AlertSender:
             LOG.warning("photo_upload_refused delivery=%s error=%s", row.id, exc.message)
             return False
         file_id = _largest_file_id(message)
-        await outbox.record_sent(self._sessions, row.id, message.message_id, has_photo=True, file_id=file_id)
+        await self._records.record_sent(
+            row.id,
+            message.message_id,
+            has_photo=True,
+            file_id=file_id,
+            event_file_id=(row.event_pk, file_id) if file_id is not None else None,
+        )
         if file_id is not None:
             self._snapshots.remember_file_id(row.event_pk, file_id)
-            await outbox.record_file_id(self._sessions, row.event_pk, file_id)
         LOG.info("alert_sent delivery=%s chat=%s photo=upload", row.id, row.chat_id)
         return True
 
@@ -180,17 +235,15 @@ class AlertSender:
         later = None
         if row.event.snapshot is not None and self.policy.late_photo_delays:
             later = datetime.now(UTC) + timedelta(seconds=self.policy.late_photo_delays[0])
-        await outbox.record_sent(
-            self._sessions, row.id, message.message_id, has_photo=False, awaiting_photo_at=later
-        )
+        await self._records.record_sent(row.id, message.message_id, has_photo=False, awaiting_photo_at=later)
         LOG.info("alert_sent delivery=%s chat=%s photo=%s", row.id, row.chat_id, "later" if later else "none")
 
     # -- grouping ------------------------------------------------------------------------------------
     async def _fold(self, row: Claimed) -> bool:
         """Edit the camera's recent message to tell this event too; False when there is none to edit."""
-        if row.event.severity == Severity.ALARM:
-            return False
         policy = self.policy
+        if row.event.severity == Severity.ALARM or policy.group_max <= 1:  # nothing could be folded
+            return False
         async with self._sessions() as session:
             head = await outbox.group_head(
                 session, row.chat_id, row.event, policy.group_window, policy.group_max
@@ -219,7 +272,7 @@ class AlertSender:
             if not _is_not_modified(exc):  # deleted by the user, too old …: send a message of its own
                 LOG.info("fold_failed delivery=%s error=%s", row.id, exc.message)
                 return False
-        await outbox.record_sent(self._sessions, row.id, head.message_id, has_photo=False)
+        await self._records.record_sent(row.id, head.message_id, has_photo=False)
         LOG.info("alert_folded delivery=%s chat=%s into=%s", row.id, row.chat_id, head.message_id)
         return True
 

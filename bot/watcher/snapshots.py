@@ -86,12 +86,15 @@ class SnapshotStore:
         timeout: float = 3.0,
         retry_after: float = 1.5,
         capacity: int = 256,
+        link_ttl: float = 30.0,
     ) -> None:
         self._gateway = gateway
         self._api_url = api_url
         self._timeout = timeout
         self._retry_after = retry_after
         self._capacity = capacity
+        self._link_ttl = link_ttl
+        self._links: dict[str, tuple[float, Any]] = {}
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
         self.fetches = 0  # how many times Netatmo was asked for a picture (tests, bench)
 
@@ -144,15 +147,29 @@ class SnapshotStore:
         future.set_result(data)
         return data
 
+    async def _link_for_home(self, gateway: ImageGateway, home_id: str) -> Any:
+        """The link to fetch a home's pictures with, looked up once per `link_ttl` seconds per home (a
+        revoked link fails its fetch, which is then retried like any picture that is not ready)."""
+        now = time.monotonic()
+        cached = self._links.get(home_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        link_id = gateway.link_for_home(home_id)
+        if inspect.isawaitable(link_id):
+            link_id = await link_id
+        if link_id is not None:
+            if len(self._links) >= 4096:
+                self._links.clear()
+            self._links[home_id] = (now + self._link_ttl, link_id)
+        return link_id
+
     async def _download(self, event: SecurityEvent) -> bytes | None:
         gateway = self._gateway()
         assert gateway is not None and event.snapshot is not None
         self.fetches += 1
         try:
             async with asyncio.timeout(self._timeout):
-                link_id = gateway.link_for_home(event.home_id)
-                if inspect.isawaitable(link_id):
-                    link_id = await link_id
+                link_id = await self._link_for_home(gateway, event.home_id)
                 if link_id is None:
                     LOG.info("snapshot_skipped event=%s reason=no_link", event.event_id)
                     return None
