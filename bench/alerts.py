@@ -1,6 +1,6 @@
 """Alert pipeline benchmark: signed Netatmo webhooks in → sendPhoto out, against a minimal direct relay.
 
-    .venv/bin/python bench/alerts.py [--homes 1000] [--rate 600] [--seconds 8] [--latency-rate 0]
+    .venv/bin/python bench/alerts.py [--homes 1000] [--rate 600] [--seconds 5] [--latency-rate 0]
 
 Three processes on 127.0.0.1, talking HTTP only: the Netatmo simulator and the Telegram Bot API emulator
 each run in a child process (`bench/standins.py`); this process runs the system under test, one at a time:
@@ -391,7 +391,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--homes", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=600.0, help="offered events/s in the throughput runs")
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of the offer in throughput runs")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of the offer in throughput runs")
     parser.add_argument(
         "--latency-rate",
         type=float,
