@@ -13,6 +13,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("link", "Link your Netatmo account"),
     ("unlink", "Unlink your Netatmo account"),
     ("status", "Your homes at a glance"),
+    ("homes", "Your linked homes"),
     ("heating", "Heating: setpoints and modes"),
     ("scenarios", "Scenarios and security modes"),
     ("cameras", "Cameras: monitoring and snapshots"),

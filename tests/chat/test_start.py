@@ -43,7 +43,7 @@ async def test_menu_commands_are_set(emulator: Any, start_bot: StartBot) -> None
     names = [entry["command"] for entry in emulator.commands()]
     assert names[:2] == ["start", "help"]
     assert set(names) == {
-        "start", "help", "link", "unlink", "status", "heating", "scenarios", "cameras", "live",
+        "start", "help", "link", "unlink", "status", "homes", "heating", "scenarios", "cameras", "live",
         "events", "subscribe", "unsubscribe", "settings", "mute", "log",
     }  # fmt: skip
 
