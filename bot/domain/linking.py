@@ -143,6 +143,23 @@ def page_text(_: Translate, reason: str | None) -> tuple[str, str]:
     )
 
 
+def confirm_page_text(_: Translate, telegram_name: str) -> tuple[str, str, str, str]:
+    """(title, sentence, confirm label, cancel label) of the page that asks before anything is linked.
+
+    Naming the Telegram account here stops the one trick OAuth linking invites: someone sending you their
+    own sign-in link so that your cameras end up linked to *their* Telegram account.
+    """
+    return (
+        _("Link to Telegram?"),
+        _(
+            "Your Netatmo account will be linked to the Telegram account of {name}. "
+            "Continue only if that Telegram account is yours: whoever holds it will see your cameras."
+        ).format(name=telegram_name),
+        _("Yes, link it"),
+        _("Cancel"),
+    )
+
+
 def broken_link_text(_: Translate) -> str:
     return _(
         "I lost access to your Netatmo account (the permission was withdrawn or has expired). "

@@ -101,8 +101,12 @@ async def claim_state(
     state: str | None = None,
     state_hash: str | None = None,
     by_user: int | None = None,
+    consume: bool = True,
 ) -> PendingLink:
-    """Use a state once. `by_user` (the paste fallback) must be the user the state was made for."""
+    """Use a state once. `by_user` (the paste fallback) must be the user the state was made for.
+
+    With `consume=False` only check it (the confirmation page): the same failures, nothing used up.
+    """
     key = state_hash or hash_state(state or "")
     row = await session.get(OAuthState, key, populate_existing=True)
     if row is None:
@@ -115,6 +119,8 @@ async def claim_state(
     now = datetime.now(UTC)
     if row.expires_at <= now:
         raise LinkFailure("expired", row.telegram_user_id, row.chat_id)
+    if not consume:
+        return PendingLink(row.telegram_user_id, row.chat_id)
     result = await session.execute(
         update(OAuthState)
         .where(OAuthState.state_hash == key, OAuthState.used_at.is_(None))

@@ -1,7 +1,10 @@
-"""GET /oauth/callback: the browser's return from Netatmo's consent page.
+"""/oauth/callback: the browser's return from Netatmo's consent page.
 
-Answers a small self-contained HTML page at once, and tells the user in Telegram through the
-`LinkNotifier` the linking feature registered. Every failure links nothing and says what to do.
+GET answers a small self-contained page that names the Telegram account the Netatmo account is about to
+be linked to and asks to confirm; the confirmation POSTs the same state and code, and only then is the
+code exchanged and the user told in Telegram (through the `LinkNotifier` the linking feature registered).
+The extra click defeats a forwarded sign-in link: whoever opens it sees whose Telegram account would get
+their cameras. Every failure links nothing and says what to do.
 """
 
 from __future__ import annotations
@@ -10,10 +13,9 @@ import html
 import logging
 
 from aiohttp import web
-from sqlalchemy import select
 
 from bot.chat.linking import LINK_NOTIFIER, LinkNotifier
-from bot.domain.linking import page_text
+from bot.domain.linking import confirm_page_text, page_text
 from bot.i18n import translator
 from bot.netatmo.linking import LinkFailure, claim_state, complete_link
 from bot.services import Services
@@ -35,7 +37,7 @@ text-decoration:none}}</style></head>
 def _page(
     services: Services, request: web.Request, reason: str | None, who: str = "", status: int = 200
 ) -> web.Response:
-    lang = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip() or None
+    lang = _language(request)
     _ = translator(lang)
     title, sentence = page_text(_, reason)
     bot_url = f"https://t.me/{services.bot_username}" if services.bot_username else "https://t.me/"
@@ -55,14 +57,82 @@ def _page(
     )
 
 
-async def oauth_callback(request: web.Request) -> web.Response:
+_CONFIRM = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:30em;margin:4em auto;padding:0 1em;line-height:1.5}}
+button{{padding:.6em 1.2em;background:#2aabee;color:#fff;border:0;border-radius:.4em;font-size:1em}}
+form{{display:inline}} .cancel{{background:#888}}</style></head>
+<body><h1>{title}</h1><p>{sentence}</p>
+<form method="post" action="/oauth/callback"><input type="hidden" name="state" value="{state}">
+<input type="hidden" name="code" value="{code}"><button type="submit">{confirm}</button></form>
+<form method="post" action="/oauth/callback"><input type="hidden" name="state" value="{state}">
+<input type="hidden" name="error" value="access_denied"><button class="cancel" type="submit">{cancel}</button>
+</form></body></html>"""
+
+
+def _language(request: web.Request) -> str | None:
+    return request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip() or None
+
+
+async def _telegram_name(services: Services, telegram_user_id: int) -> str:
+    async with services.sessions() as session:
+        user = await session.get(TelegramUser, telegram_user_id)
+    if user is None:
+        return str(telegram_user_id)
+    return f"{user.first_name} (@{user.username})" if user.username else user.first_name
+
+
+async def oauth_confirm(request: web.Request) -> web.Response:
+    """GET: check the state without using it up, and ask before linking anything."""
     services = request.app[SERVICES]
-    notifier = services.extras.get(LINK_NOTIFIER)
     state = request.query.get("state", "")
     code = request.query.get("code", "")
-    error = request.query.get("error", "")
+    if request.query.get("error") or not state or not code:
+        return await _finish(request, dict(request.query))
+    try:
+        async with services.sessions() as session:
+            pending = await claim_state(session, state=state, consume=False)
+    except LinkFailure as failure:
+        return await _finish(request, dict(request.query), failure)
+    lang = _language(request)
+    title, sentence, confirm, cancel = confirm_page_text(
+        translator(lang), await _telegram_name(services, pending.telegram_user_id)
+    )
+    body = _CONFIRM.format(
+        lang=html.escape((lang or "en")[:8]),
+        title=html.escape(title),
+        sentence=html.escape(sentence),
+        state=html.escape(state),
+        code=html.escape(code),
+        confirm=html.escape(confirm),
+        cancel=html.escape(cancel),
+    )
+    return web.Response(
+        text=body,
+        content_type="text/html",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"},
+    )
+
+
+async def oauth_callback(request: web.Request) -> web.Response:
+    """POST: the confirmation (or the cancel button) of the page above."""
+    form = await request.post()
+    return await _finish(request, {key: str(value) for key, value in form.items()})
+
+
+async def _finish(
+    request: web.Request, fields: dict[str, str], early: LinkFailure | None = None
+) -> web.Response:
+    services = request.app[SERVICES]
+    notifier = services.extras.get(LINK_NOTIFIER)
+    state = fields.get("state", "")
+    code = fields.get("code", "")
+    error = fields.get("error", "")
     gateway = services.netatmo
     try:
+        if early is not None:
+            raise early
         if not state:
             raise LinkFailure("unknown")
         async with services.sessions.begin() as session:
@@ -82,14 +152,12 @@ async def oauth_callback(request: web.Request) -> web.Response:
         return _page(services, request, failure.reason, status=status)
     if isinstance(notifier, LinkNotifier):
         await notifier.linked(result)
-    async with services.sessions() as session:
-        name = await session.scalar(
-            select(TelegramUser.first_name).where(TelegramUser.id == result.telegram_user_id)
-        )
-    _ = translator(None)
-    who = _("Linked for Telegram user {name}.").format(name=name) if name else ""
+    name = await _telegram_name(services, result.telegram_user_id)
+    _ = translator(_language(request))
+    who = _("Linked for Telegram user {name}.").format(name=name)
     return _page(services, request, None, who=who)
 
 
 def register(app: web.Application) -> None:
-    app.router.add_get("/oauth/callback", oauth_callback)
+    app.router.add_get("/oauth/callback", oauth_confirm)
+    app.router.add_post("/oauth/callback", oauth_callback)

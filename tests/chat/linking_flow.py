@@ -1,14 +1,16 @@
 """Helpers that walk a user through linking against the simulator and the Bot API emulator.
 
 Shared by tests/chat, tests/web and tests/netatmo (and usable by other features' tests that need a
-linked user): `link_user(...)` does /link → consent at the simulator → GET /oauth/callback.
+linked user): `link_user(...)` does /link → consent at the simulator → GET /oauth/callback → confirm (POST).
 """
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -53,10 +55,25 @@ async def consent(authorize_url: str, *, account: str = DEMO_ACCOUNT, decision: 
     return Consent(authorize_url, state, location)
 
 
-async def open_callback(url: str) -> tuple[int, str]:
-    """The browser opening the redirect: (status, HTML)."""
-    async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as resp:
-        return resp.status, await resp.text()
+CONFIRM_FORM = re.compile(
+    r'<form method="post" action="/oauth/callback">(.*?)<button type="submit">', re.DOTALL
+)
+HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+async def open_callback(url: str, *, confirm: bool = True) -> tuple[int, str]:
+    """The browser opening the redirect, and the person pressing "Yes, link it" when the page asks:
+    (status, HTML of the last page)."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url, allow_redirects=False) as resp:
+            status, page = resp.status, await resp.text()
+        form = CONFIRM_FORM.search(page)
+        if not confirm or status != 200 or form is None:
+            return status, page
+        fields = {name: html.unescape(value) for name, value in HIDDEN.findall(form.group(1))}
+        post_url = urlunsplit(urlsplit(url)._replace(path="/oauth/callback", query=""))
+        async with http.post(post_url, data=fields, allow_redirects=False) as resp:
+            return resp.status, await resp.text()
 
 
 async def link_user(emulator: Any, user: Any, *, account: str = DEMO_ACCOUNT) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 from sqlalchemy import select
 
 from bot.netatmo.oauth import hash_state
@@ -93,6 +94,35 @@ async def test_full_flow_links_homes_members_and_default_subscriptions(
     }
     devices = await _rows(runtime, HomeDevice)
     assert any(d.type == "NACamera" for d in devices) and all(d.name for d in devices)
+
+
+async def test_the_callback_asks_before_linking_and_names_the_telegram_account(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    """A forwarded sign-in link must not link someone else's cameras silently: the page names the Telegram
+    account, nothing is linked until "Yes, link it", and "Cancel" links nothing."""
+    runtime = await start_bot(emulator, simulator)
+    mallory = emulator.add_user("Mallory", username="mallory")
+    _message, url = await request_link(emulator, mallory)
+    granted = await consent(url)  # the victim signs in with the forwarded link
+    status, page = await open_callback(granted.redirect_url, confirm=False)
+    assert status == 200 and "Mallory (@mallory)" in page and "Yes, link it" in page
+    assert await _rows(runtime, NetatmoLink) == []
+    state_row = (await _rows(runtime, OAuthState))[0]
+    assert state_row.used_at is None  # still usable: looking is not consenting
+
+    cancel_status, cancel_page = await _post_cancel(runtime, granted.state)
+    assert cancel_status == 200 and "cancelled" in cancel_page.lower()
+    assert await _rows(runtime, NetatmoLink) == []
+    status, page = await open_callback(granted.redirect_url)  # the same link again: used up
+    assert status == 400 and await _rows(runtime, NetatmoLink) == []
+
+
+async def _post_cancel(runtime: Any, state: str) -> tuple[int, str]:
+    url = f"{runtime.settings.public_url}/oauth/callback"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data={"state": state, "error": "access_denied"}) as resp:
+            return resp.status, await resp.text()
 
 
 async def test_deny_links_nothing(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
