@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit demo migrate simulator bench clean
+.PHONY: run test lint typecheck unit demo migrate simulator bench i18n clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ simulator: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/alerts.py
+
+## i18n: re-extract the texts into every bot/locale/*/LC_MESSAGES/bot.po and compile the .mo files
+i18n: $(STAMP)
+	$(PY) -m bot.i18n_catalog
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

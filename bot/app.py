@@ -24,7 +24,7 @@ from bot.chat.application import FEATURES, Registrar, build_application
 from bot.chat.commands import bot_commands
 from bot.chat.linking import notify_broken
 from bot.config import Settings
-from bot.i18n import translator
+from bot.i18n import catalog_languages, translator
 from bot.netatmo.gateway import NetatmoGateway
 from bot.services import Services
 from bot.storage import migrate
@@ -137,10 +137,15 @@ class BotRuntime:
 
     @staticmethod
     async def _set_commands(application: Application) -> None:
-        try:
-            await application.bot.set_my_commands(bot_commands(translator(None)))
-        except TelegramError as exc:  # the menu is a convenience; the bot works without it
-            LOG.warning("set_my_commands_failed error=%r", exc)
+        # The default (English) menu, then one per catalog; Telegram takes two-letter codes only.
+        languages = [code for code in catalog_languages() if len(code) == 2]
+        for language in [None, *languages]:
+            try:
+                await application.bot.set_my_commands(
+                    bot_commands(translator(language)), language_code=language
+                )
+            except TelegramError as exc:  # the menu is a convenience; the bot works without it
+                LOG.warning("set_my_commands_failed language=%s error=%r", language, exc)
 
     async def stop(self) -> None:
         for component in reversed(self._components):

@@ -27,3 +27,13 @@ def translator(language_code: str | None) -> Translate:
         languages = [code, code.split("_")[0]]
     translation = gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=languages, fallback=True)
     return translation.gettext
+
+
+def catalog_languages() -> list[str]:
+    """The languages with a compiled catalog, such as ["de", "fr"] (English is the source, not listed)."""
+    return sorted(path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogs where it is written; it is translated later, where it is shown."""
+    return text

@@ -6,15 +6,15 @@ module stays free of the Netatmo client and is unit-tested alone.
 
 from __future__ import annotations
 
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 
 # Which permission a scope belongs to, in the words of the linking message.
 _PERMISSION_BY_PREFIX: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("camera", "presence", "camerapro", "doorbell"), "cameras and doorbell"),
-    (("smokedetector", "carbonmonoxidedetector"), "smoke and CO alarms"),
-    (("thermostat",), "heating"),
-    (("magellan", "bubendorff"), "Home+Control scenarios, lights and shutters"),
-    (("station", "homecoach"), "weather station and Home Coach"),
+    (("camera", "presence", "camerapro", "doorbell"), N_("cameras and doorbell")),
+    (("smokedetector", "carbonmonoxidedetector"), N_("smoke and CO alarms")),
+    (("thermostat",), N_("heating")),
+    (("magellan", "bubendorff"), N_("Home+Control scenarios, lights and shutters")),
+    (("station", "homecoach"), N_("weather station and Home Coach")),
 )
 
 
