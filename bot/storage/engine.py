@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -42,3 +46,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit, so handlers can read what they just wrote."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# One asyncio lock per SQLite engine (and event loop): see `hot_write`.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def hot_write(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """Serialise this process's frequent write transactions on SQLite (a no-op on other databases).
+
+    SQLite has one writer at a time; a writer that finds the lock taken sleeps in SQLite's busy handler
+    (1, 2, 5, 10 … 100 ms per try), however soon the lock is free again. The alert path's own writers —
+    intake's transaction and the delivery's sent records — queue on this lock instead and go the moment
+    the other commits. Hold it around a whole `sessions.begin()` block that opens no other session.
+    """
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        yield
+        return
+    engine = bind.sync_engine if isinstance(bind, AsyncEngine) else bind
+    loop = asyncio.get_running_loop()
+    found = _WRITE_LOCKS.get(engine)
+    if found is None or found[0] is not loop:
+        found = (loop, asyncio.Lock())
+        _WRITE_LOCKS[engine] = found
+    async with found[1]:
+        yield

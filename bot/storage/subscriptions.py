@@ -7,7 +7,7 @@ row together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,9 +57,14 @@ async def load_routing(
 
 
 async def load_routing_many(
-    session: AsyncSession, home_ids: Sequence[str], now: datetime
+    session: AsyncSession,
+    home_ids: Sequence[str],
+    now: datetime,
+    *,
+    timezones: Mapping[str, str] | None = None,
 ) -> dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]]:
-    """`load_routing` for several homes in three queries (intake handles a webhook batch at once)."""
+    """`load_routing` for several homes in three queries (intake handles a webhook batch at once); two
+    when the caller already read the homes' `timezones`."""
     wanted = list(dict.fromkeys(home_ids))
     routing: dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]] = {
         home_id: ([], [], "UTC") for home_id in wanted
@@ -76,10 +81,13 @@ async def load_routing_many(
     mutes = await session.scalars(select(Mute).where(Mute.home_id.in_(wanted), Mute.until > now))
     for m in mutes:
         routing[m.home_id][1].append(MuteRule(m.chat_id, m.device_id, m.until))
-    zones = await session.execute(select(Home.id, Home.timezone).where(Home.id.in_(wanted)))
-    for home_id, timezone in zones:
-        rules, mute_rules, _ = routing[home_id]
-        routing[home_id] = (rules, mute_rules, timezone or "UTC")
+    if timezones is None:
+        rows = await session.execute(select(Home.id, Home.timezone).where(Home.id.in_(wanted)))
+        timezones = {home_id: timezone for home_id, timezone in rows}
+    for home_id in wanted:
+        if home_id in timezones:
+            rules, mute_rules, _ = routing[home_id]
+            routing[home_id] = (rules, mute_rules, timezones[home_id] or "UTC")
     return routing
 
 

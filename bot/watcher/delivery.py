@@ -2,9 +2,13 @@
 
 Loop: claim up to `batch` due rows under a lease → one task per row, serialised per chat (so a chat's
 alerts arrive in order and can be grouped) and bounded overall → each task sends through `AlertSender`
-and records the outcome. Intake pokes `services.extras["delivery_wakeup"]` after inserting rows, so a new
-alert is claimed at once; a scan every `scan_interval` seconds also picks up rows of other replicas'
-intake, retries that came due and leases of replicas that died. While a row is in flight its lease is
+and records the outcome. Intake in this process hands new rows over in memory: the worker registers itself
+as `services.extras["delivery_handoff"]` (see `bot.watcher.intake.DeliveryHandoff`), intake inserts the
+rows it has room for already leased to it and gives them to `adopt` after its commit, so no claim query
+and no wake-up stand between intake and the send. Rows it had no room for are inserted unleased and the
+worker is woken (`services.extras["delivery_wakeup"]`) to claim them; a scan every `scan_interval`
+seconds also picks up rows of other replicas' intake, retries that came due and leases of replicas that
+died (adopted rows included: they are leased like claimed ones). While a row is in flight its lease is
 renewed, so only a dead process loses its rows.
 
 Failure policy (Telegram errors surface here from PTB, after its rate limiter's own retries):
@@ -21,7 +25,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,6 +43,7 @@ from bot.watcher.snapshots import ImageGateway, SnapshotStore
 LOG = logging.getLogger(__name__)
 
 WAKEUP_KEY = "delivery_wakeup"
+HANDOFF_KEY = "delivery_handoff"
 CLOSED_CHAT_MEMORY = 60.0  # seconds; a user who unblocks the bot and resubscribes is served again
 
 
@@ -47,6 +52,12 @@ def wake_delivery(services: Services) -> None:
     event = services.extras.get(WAKEUP_KEY)
     if isinstance(event, asyncio.Event):
         event.set()
+
+
+def delivery_handoff(services: Services) -> DeliveryWorker | None:
+    """The running local worker that takes new outbox rows from intake in memory (see `adopt`), or None."""
+    worker = services.extras.get(HANDOFF_KEY)
+    return worker if isinstance(worker, DeliveryWorker) else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,11 @@ class DeliveryWorker:
         self._closed_chats: dict[int, float] = {}
         self._send_slots = asyncio.Semaphore(self.config.concurrency)
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._reserved = 0  # rows intake is inserting leased to us, not adopted yet
+        self._settled = asyncio.Event()  # set whenever nothing is reserved
+        self._settled.set()
+        self._accepting = False  # grants reservations (from start until stop begins)
+        self._running = False  # adopts rows (from start until stop ends)
         self._room = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.sent = 0
@@ -103,10 +119,19 @@ class DeliveryWorker:
             asyncio.create_task(self._run(), name="delivery-loop"),
             asyncio.create_task(self._heartbeat(), name="delivery-heartbeat"),
         ]
+        self._accepting = self._running = True
+        self._services.extras[HANDOFF_KEY] = self
         self._services.health.watcher["delivery"] = "running"
         LOG.info("delivery_started owner=%s", self.owner)
 
     async def stop(self) -> None:
+        self._accepting = False
+        if self._services.extras.get(HANDOFF_KEY) is self:
+            del self._services.extras[HANDOFF_KEY]
+        # Intake transactions that reserved room before this point hand their rows over when they end:
+        # wait for them, so the rows are sent (or their leases released below) rather than left to expire.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled.wait(), timeout=self.config.stop_grace)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -117,6 +142,7 @@ class DeliveryWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        self._running = False
         await outbox.release_owner(self._sessions, self.owner)
         if self._services.extras.get(WAKEUP_KEY) is self.wakeup:
             del self._services.extras[WAKEUP_KEY]
@@ -134,9 +160,9 @@ class DeliveryWorker:
             except Exception:
                 LOG.exception("delivery_claim_failed")
                 claimed = 0
-            if claimed and len(self._in_flight) < config.max_in_flight:
+            if claimed and self._free() > 0:
                 continue  # more rows may be due: claim again before waiting
-            if len(self._in_flight) >= config.max_in_flight:
+            if self._free() <= 0:
                 self._room.clear()
                 await self._room.wait()
                 continue
@@ -144,19 +170,55 @@ class DeliveryWorker:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=config.scan_interval)
             self.wakeup.clear()
 
+    def _free(self) -> int:
+        return self.config.max_in_flight - len(self._in_flight) - self._reserved
+
     async def claim_once(self) -> int:
         """Lease one batch of due rows and start working on them; returns how many were leased."""
-        room = min(self.config.batch, self.config.max_in_flight - len(self._in_flight))
+        room = min(self.config.batch, self._free())
         if room <= 0:
             return 0
         rows = await outbox.claim_due(self._sessions, self.owner, self.config.lease_seconds, room)
+        self._start(rows)
+        return len(rows)
+
+    def _start(self, rows: Sequence[Claimed]) -> None:
         for row in rows:
             if row.id in self._in_flight:
                 continue
             task = asyncio.create_task(self._work(row), name=f"delivery-{row.id}")
             self._in_flight[row.id] = task
             task.add_done_callback(self._done(row.id))
-        return len(rows)
+
+    # -- the handoff from intake (`bot.watcher.intake.DeliveryHandoff`) -------------------------------
+    @property
+    def lease_seconds(self) -> float:
+        return self.config.lease_seconds
+
+    def reserve(self, wanted: int) -> int:
+        """Room for up to `wanted` rows that intake will insert leased to us (0 when full or stopping)."""
+        granted = max(0, min(wanted, self._free())) if self._accepting else 0
+        if granted:
+            self._reserved += granted
+            self._settled.clear()
+        return granted
+
+    def adopt(self, rows: Sequence[Claimed], reserved: int) -> None:
+        """Work on rows intake committed leased to us (ordered like a claim), returning the reservation."""
+        self._reserved -= reserved
+        if self._reserved <= 0:
+            self._reserved = 0
+            self._settled.set()
+        self._room.set()
+        if not rows:
+            return
+        if not self._running:  # stopped meanwhile (a very slow intake): the leases expire, nothing is lost
+            LOG.warning("delivery_handoff_after_stop rows=%d owner=%s", len(rows), self.owner)
+            return
+        self._start(sorted(rows, key=lambda row: (row.event.time, row.event_pk, row.id)))
+
+    def wake(self) -> None:
+        self.wakeup.set()
 
     def _done(self, delivery_id: int) -> Callable[[asyncio.Task[None]], None]:
         def callback(_: asyncio.Task[None]) -> None:

@@ -9,51 +9,141 @@ Throughput matters (a busy home after an outage, a webhook burst, the bench): a 
 number of homes is handled in one transaction with a fixed number of statements — one device-type read,
 multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, one routing read (three queries for all homes) and
 multi-row outbox inserts — no per-home or per-event round trips and no Netatmo calls.
+
+Handoff. When the caller passes a `DeliveryHandoff` (the local delivery worker, when it runs and has
+room), the outbox rows it has room for are inserted already leased to it — `lease_owner` = its owner,
+`lease_until` = now + its lease — in the same transaction, and handed to it in memory once the transaction
+has committed: no claim query and no wake-up stand between intake and the send. Rows it has no room for
+are inserted unleased, as without a handoff, and the worker is woken to claim them. If the process dies
+before the rows are sent, their leases expire and any replica claims them, exactly like claimed rows.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent, event_to_dict
 from bot.domain.routing import recipients
-from bot.storage.models import Delivery, Event, HomeDevice, HomeMember, NetatmoLink
+from bot.storage.engine import hot_write
+from bot.storage.models import Delivery, Event, Home, HomeDevice, HomeMember, NetatmoLink
 from bot.storage.subscriptions import load_routing_many
+from bot.watcher.outbox import PENDING, Claimed
 from bot.watcher.reachability import is_connection_event, observations_from_events, observe
 
 LOG = logging.getLogger(__name__)
 
 Sessions = async_sessionmaker[AsyncSession]
 
-_CHUNK = 400  # rows per INSERT: well under SQLite's bound-parameter limit
+
+class DeliveryHandoff(Protocol):
+    """A delivery worker in this process that takes new outbox rows straight from intake.
+
+    `reserve(n)` grants room for up to `n` rows (0 when full or stopping); intake inserts that many rows
+    leased to `owner` for `lease_seconds` and, once its transaction is over, calls `adopt` exactly once
+    per reservation with the rows it committed (none if it rolled back), so the reservation is returned.
+    `wake()` asks the worker to claim rows that were inserted unleased.
+    """
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def lease_seconds(self) -> float: ...
+
+    def reserve(self, wanted: int) -> int: ...
+
+    def adopt(self, rows: Sequence[Claimed], reserved: int) -> None: ...
+
+    def wake(self) -> None: ...
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
+@dataclass
+class _Handover:
+    """What one intake transaction pre-leased to the handoff, settled after the transaction."""
+
+    to: DeliveryHandoff | None
+    reserved: int = 0
+    rows: list[Claimed] = field(default_factory=list)
+    unleased: int = 0
+
+    def settle(self, committed: bool) -> None:
+        if self.to is None:
+            return
+        reserved, self.reserved = self.reserved, 0
+        if reserved:
+            self.to.adopt(self.rows if committed else [], reserved)
+        if committed and self.unleased:
+            self.to.wake()
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: AsyncSession, name: str) -> Any:
+    """The INSERTs of a batch, built once per dialect: Core statements run with a list of rows, which
+    SQLAlchemy sends as multi-row INSERTs ("insertmanyvalues", RETURNING included) from one cached
+    compilation — a `.values([...])` of the rows themselves would be compiled afresh for every batch."""
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    found = _STATEMENTS.get((dialect, name))
+    if found is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        events, deliveries = cast(Table, Event.__table__), cast(Table, Delivery.__table__)
+        if name == "events":
+            found = (
+                insert(events)
+                .on_conflict_do_nothing(index_elements=["home_id", "event_id", "subevent_id"])
+                .returning(events.c.id, events.c.home_id, events.c.event_id, events.c.subevent_id)
+            )
+        else:
+            found = insert(deliveries).on_conflict_do_nothing(index_elements=["event_pk", "chat_id"])
+            if name == "leased_deliveries":
+                found = found.returning(deliveries.c.id, deliveries.c.event_pk, deliveries.c.chat_id)
+        _STATEMENTS[(dialect, name)] = found
+    return found
 
 
-async def homes_with_active_link(session: AsyncSession, home_ids: Iterable[str]) -> set[str]:
-    """The homes among `home_ids` that at least one active Netatmo link still sees."""
+@dataclass(frozen=True)
+class _HomeFacts:
+    """What intake needs of a home that an active link still sees."""
+
+    timezone: str
+    device_types: dict[str, str]
+
+
+async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[str, _HomeFacts]:
+    """The homes among `home_ids` that at least one active Netatmo link still sees, with their time zone
+    and device types: one query for the whole batch."""
     wanted = list(set(home_ids))
     if not wanted:
-        return set()
-    rows = await session.scalars(
+        return {}
+    active_link = (
         select(HomeMember.home_id)
         .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
-        .where(HomeMember.home_id.in_(wanted), NetatmoLink.state == "active")
-        .distinct()
+        .where(HomeMember.home_id == Home.id, NetatmoLink.state == "active")
+        .exists()
     )
-    return set(rows)
+    rows = await session.execute(
+        select(Home.id, Home.timezone, HomeDevice.device_id, HomeDevice.type)
+        .outerjoin(HomeDevice, HomeDevice.home_id == Home.id)
+        .where(Home.id.in_(wanted), active_link)
+    )
+    homes: dict[str, _HomeFacts] = {}
+    for home_id, timezone, device_id, device_type in rows:
+        facts = homes.get(home_id)
+        if facts is None:
+            facts = homes[home_id] = _HomeFacts(timezone or "UTC", {})
+        if device_id is not None:
+            facts.device_types[device_id] = device_type
+    return homes
 
 
 async def ingest(
@@ -63,13 +153,14 @@ async def ingest(
     *,
     deliver: bool = True,
     now: datetime | None = None,
+    handoff: DeliveryHandoff | None = None,
 ) -> int:
     """Store each event once and queue its alerts; returns how many events were new.
 
     `deliver=False` stores without alerting (the history a first poll finds, raw connection events that
     the reachability rules turn into alerts instead).
     """
-    return len(await ingest_new(sessions, events, source, deliver=deliver, now=now))
+    return len(await ingest_new(sessions, events, source, deliver=deliver, now=now, handoff=handoff))
 
 
 async def ingest_new(
@@ -79,21 +170,45 @@ async def ingest_new(
     *,
     deliver: bool = True,
     now: datetime | None = None,
+    handoff: DeliveryHandoff | None = None,
+    webhook_homes: Collection[str] = (),
+    webhook_at: datetime | None = None,
 ) -> list[SecurityEvent]:
-    """Like `ingest`, returning the events that were new (the ones this call stored)."""
+    """Like `ingest`, returning the events that were new (the ones this call stored).
+
+    `webhook_homes`: homes a webhook just came for; their `last_webhook_at` is set to `webhook_at` in the
+    same transaction (one write transaction per webhook batch, not two).
+    """
     now = now or datetime.now(UTC)
     by_home: dict[str, dict[tuple[str, str, str], SecurityEvent]] = defaultdict(dict)
     for event in events:
         by_home[event.home_id].setdefault(event.key, event)  # duplicates within one batch count once
-    if not by_home:
+    if not by_home and not webhook_homes:
         return []
-    async with sessions.begin() as session:  # one transaction for the whole batch, all homes at once
-        active = await homes_with_active_link(session, by_home)
-        skipped = set(by_home) - active
-        if skipped:
-            LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
-        batches = {home_id: list(by_home[home_id].values()) for home_id in sorted(active)}
-        return await _ingest_homes(session, batches, source, deliver, now)
+    new: list[SecurityEvent] = []
+    handover = _Handover(handoff if deliver else None)
+    try:
+        # One transaction for the whole batch, all homes at once; in-process writers queue (SQLite).
+        async with hot_write(sessions), sessions.begin() as session:
+            if by_home:
+                active = await _active_homes(session, by_home)
+                skipped = set(by_home) - set(active)
+                if skipped:
+                    LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
+                batches = {home_id: list(by_home[home_id].values()) for home_id in sorted(active)}
+                new = await _ingest_homes(session, batches, active, source, deliver, now, handover)
+            if webhook_homes:  # last: SQLite's write lock is taken by the first write anyway
+                await session.execute(
+                    update(Home)
+                    .where(Home.id.in_(list(webhook_homes)))
+                    .values(last_webhook_at=webhook_at or now)
+                    .execution_options(synchronize_session=False)
+                )
+    except BaseException:
+        handover.settle(committed=False)
+        raise
+    handover.settle(committed=True)
+    return new
 
 
 async def accept(
@@ -104,82 +219,121 @@ async def accept(
     deliver: bool = True,
     reachability: bool = True,
     now: datetime | None = None,
+    handoff: DeliveryHandoff | None = None,
+    webhook_homes: Collection[str] = (),
+    webhook_at: datetime | None = None,
 ) -> list[SecurityEvent]:
     """The whole intake of a batch of normalised events; returns the new ones.
 
     Raw connection/disconnection events are stored without alerts and fed to the reachability rules, which
     alert only for outages longer than the threshold (see `bot.watcher.reachability`); a device coming back
-    after such an outage is alerted here at once.
+    after such an outage is alerted here at once. With a `handoff`, the alerts go to the local delivery
+    worker in memory (see the module docstring). `webhook_homes`/`webhook_at`: as in `ingest_new`.
     """
     connections = [event for event in events if is_connection_event(event)]
     others = [event for event in events if not is_connection_event(event)]
-    new = await ingest_new(sessions, others, source, deliver=deliver, now=now)
+    new = await ingest_new(
+        sessions,
+        others,
+        source,
+        deliver=deliver,
+        now=now,
+        handoff=handoff,
+        webhook_homes=webhook_homes,
+        webhook_at=webhook_at,
+    )
     new_connections = await ingest_new(sessions, connections, source, deliver=False, now=now)
     if reachability and new_connections:
         back = await observe(sessions, observations_from_events(new_connections))
-        new += await ingest_new(sessions, back, "watcher", now=now)
+        new += await ingest_new(sessions, back, "watcher", now=now, handoff=handoff)
     return new + new_connections
 
 
 async def _ingest_homes(
     session: AsyncSession,
     batches: dict[str, list[SecurityEvent]],
+    homes: dict[str, _HomeFacts],
     source: str,
     deliver: bool,
     now: datetime,
+    handover: _Handover,
 ) -> list[SecurityEvent]:
     """Store the events of several homes and queue their alerts: a fixed number of statements per batch
-    (device types, event inserts, routing, delivery inserts), not per home."""
+    (event inserts, routing, delivery inserts), not per home. The rows `handover` has room for are
+    inserted leased to its worker and collected in `handover.rows`."""
     if not batches:
         return []
     home_ids = list(batches)
-    types: dict[str, dict[str, str]] = defaultdict(dict)
-    rows = await session.execute(
-        select(HomeDevice.home_id, HomeDevice.device_id, HomeDevice.type).where(
-            HomeDevice.home_id.in_(home_ids)
-        )
-    )
-    for home_id, device_id, device_type in rows:
-        types[home_id][device_id] = device_type
-    events = [_with_device_type(event, types[home_id]) for home_id in home_ids for event in batches[home_id]]
+    events = [
+        _with_device_type(event, homes[home_id].device_types)
+        for home_id in home_ids
+        for event in batches[home_id]
+    ]
     stored: dict[tuple[str, str, str], int] = {}
-    for start in range(0, len(events), _CHUNK):
-        chunk = events[start : start + _CHUNK]
-        statement = (
-            _insert(session, Event)
-            .values([_event_row(event, source, now) for event in chunk])
-            .on_conflict_do_nothing(index_elements=["home_id", "event_id", "subevent_id"])
-            .returning(Event.id, Event.home_id, Event.event_id, Event.subevent_id)
-        )
-        for pk, home_id, event_id, subevent_id in await session.execute(statement):
+    if events:
+        rows = [_event_row(event, source, now) for event in events]
+        for pk, home_id, event_id, subevent_id in await session.execute(_statement(session, "events"), rows):
             stored[(home_id, event_id, subevent_id)] = pk
     new = [event for event in events if (event.home_id, event.event_id, event.subevent_id) in stored]
     if not new or not deliver:
         return new
-    routing = await load_routing_many(session, sorted({event.home_id for event in new}), now)
+    routing = await load_routing_many(
+        session,
+        sorted({event.home_id for event in new}),
+        now,
+        timezones={home_id: facts.timezone for home_id, facts in homes.items()},
+    )
     deliveries: list[dict[str, Any]] = []
+    queued: dict[tuple[int, int], tuple[SecurityEvent, bool]] = {}  # (event pk, chat) -> (event, silent)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for event in new:
         rules, mutes, timezone = routing[event.home_id]
         chats = recipients(event, rules, mutes, timezone, now)
         counts[event.home_id][0] += 1
         counts[event.home_id][1] += len(chats)
-        deliveries.extend(
-            {
-                "event_pk": stored[(event.home_id, event.event_id, event.subevent_id)],
-                "chat_id": recipient.chat_id,
-                "state": "pending",
-                "silent": recipient.silent,
-                "next_attempt_at": now,
-            }
-            for recipient in chats
-        )
-    for start in range(0, len(deliveries), _CHUNK):
-        await session.execute(
-            _insert(session, Delivery)
-            .values(deliveries[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["event_pk", "chat_id"])
-        )
+        event_pk = stored[(event.home_id, event.event_id, event.subevent_id)]
+        for recipient in chats:
+            queued[(event_pk, recipient.chat_id)] = (event, recipient.silent)
+            deliveries.append(
+                {
+                    "event_pk": event_pk,
+                    "chat_id": recipient.chat_id,
+                    "state": PENDING,
+                    "silent": recipient.silent,
+                    "next_attempt_at": now,
+                    "lease_owner": None,
+                    "lease_until": None,
+                }
+            )
+    leased = 0
+    to = handover.to
+    if to is not None and deliveries:
+        leased = to.reserve(len(deliveries))
+        handover.reserved += leased
+        handover.unleased += len(deliveries) - leased
+        # Real time, not `now` (a caller's clock): leases are compared with the wall clock.
+        lease_until = datetime.now(UTC) + timedelta(seconds=to.lease_seconds)
+        for row in deliveries[:leased]:
+            row["lease_owner"], row["lease_until"] = to.owner, lease_until
+    if len(deliveries) > leased:
+        await session.execute(_statement(session, "deliveries"), deliveries[leased:])
+    if leased:
+        returned = await session.execute(_statement(session, "leased_deliveries"), deliveries[:leased])
+        for delivery_id, event_pk, chat_id in returned:
+            event, silent = queued[(event_pk, chat_id)]
+            handover.rows.append(
+                Claimed(
+                    id=delivery_id,
+                    event_pk=event_pk,
+                    chat_id=chat_id,
+                    state=PENDING,
+                    silent=silent,
+                    attempts=0,
+                    telegram_message_id=None,
+                    event=event,
+                    snapshot_file_id=None,
+                )
+            )
     for home_id, (stored_count, delivery_count) in counts.items():
         LOG.info(
             "intake_stored home=%s source=%s new=%d deliveries=%d",

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from telegram.ext import Application
 
 from bot.app import Component
 from bot.domain.events import SecurityEvent
 from bot.netatmo.events import parse_webhook
 from bot.services import Services
-from bot.storage.models import Home, HomeDevice
-from bot.watcher.delivery import wake_delivery
+from bot.storage.models import HomeDevice
+from bot.watcher.delivery import delivery_handoff, wake_delivery
 from bot.watcher.intake import accept, ingest
 from bot.watcher.leases import process_owner_id, release, try_lease
 from bot.watcher.poller import HomeToPoll, PollConfig, Poller, due_homes
@@ -138,16 +138,19 @@ class IntakeWatcher:
                     seen_homes.add(control.home_id)
             events.extend(parsed.events)
             seen_homes.update(event.home_id for event in parsed.events)
-        if seen_homes:
-            async with self.sessions.begin() as session:
-                await session.execute(
-                    update(Home)
-                    .where(Home.id.in_(seen_homes))
-                    .values(last_webhook_at=self.clock())
-                    .execution_options(synchronize_session=False)
-                )
-        new = await accept(self.sessions, events, "webhook")
-        if new:
+        # One transaction stores the events, queues their alerts and notes the webhook on the homes. The
+        # local delivery worker, if any, gets the new rows in memory, pre-leased (see `intake`); intake
+        # wakes it itself for rows it had no room for.
+        handoff = delivery_handoff(self.services)
+        new = await accept(
+            self.sessions,
+            events,
+            "webhook",
+            handoff=handoff,
+            webhook_homes=sorted(seen_homes),
+            webhook_at=self.clock(),
+        )
+        if new and handoff is None:
             wake_delivery(self.services)
         self._report()
         return len(new)

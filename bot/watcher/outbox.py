@@ -20,12 +20,13 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent, event_from_dict
+from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Mute, Subscription, TelegramChat
 from bot.storage.upsert import upsert
 
@@ -207,6 +208,61 @@ async def _record_sent(
         await _remember_file_id(session, *event_file_id)
 
 
+_DELIVERIES = cast(Table, Delivery.__table__)
+_EVENTS = cast(Table, Event.__table__)
+
+# The plain "sent" record of many rows at once, as one executemany (see `_record_sent`).
+_SENT_MANY = (
+    update(_DELIVERIES)
+    .where(  # not IN (…): an expanding parameter cannot be used with executemany
+        _DELIVERIES.c.id == bindparam("b_id"),
+        or_(*(_DELIVERIES.c.state == state for state in WORKABLE)),
+    )
+    .values(
+        state=SENT,
+        telegram_message_id=bindparam("b_message_id"),
+        has_photo=bindparam("b_has_photo"),
+        telegram_file_id=bindparam("b_file_id"),
+        sent_at=bindparam("b_sent_at"),
+        lease_owner=None,
+        lease_until=None,
+        last_error=None,
+    )
+)
+_FILE_ID_MANY = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("b_id"), _EVENTS.c.snapshot_file_id.is_(None))
+    .values(snapshot_file_id=bindparam("b_file_id"))
+)
+
+
+async def _record_sent_many(session: AsyncSession, records: Sequence[dict[str, Any]]) -> None:
+    """`_record_sent` for each record, the plain ones (no late picture) as one statement per table."""
+    plain = [r for r in records if r.get("awaiting_photo_at") is None]
+    for record in records:
+        if record.get("awaiting_photo_at") is not None:
+            await _record_sent(session, **record)
+    if not plain:
+        return
+    sent_at = _now()
+    await session.execute(
+        _SENT_MANY,
+        [
+            {
+                "b_id": r["delivery_id"],
+                "b_message_id": r["message_id"],
+                "b_has_photo": r["has_photo"],
+                "b_file_id": r.get("file_id"),
+                "b_sent_at": sent_at,
+            }
+            for r in plain
+        ],
+    )
+    file_ids = [r["event_file_id"] for r in plain if r.get("event_file_id") is not None]
+    if file_ids:
+        await session.execute(_FILE_ID_MANY, [{"b_id": pk, "b_file_id": fid} for pk, fid in file_ids])
+
+
 class SentRecorder:
     """Group commit of `record_sent`: the records of sends that finish within `window` seconds of each
     other are written in one transaction, and each caller returns only once its record is committed.
@@ -238,9 +294,8 @@ class SentRecorder:
             await asyncio.sleep(self.window)
             batch, self._pending = self._pending, []
             try:
-                async with self._sessions.begin() as session:
-                    for record, _ in batch:
-                        await _record_sent(session, **record)
+                async with hot_write(self._sessions), self._sessions.begin() as session:
+                    await _record_sent_many(session, [record for record, _ in batch])
             except BaseException as exc:
                 for _, future in batch:
                     if not future.done():

@@ -7,6 +7,7 @@ decides about retries, pauses and migrations; this module only knows how an aler
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import time
@@ -167,11 +168,21 @@ class AlertSender:
         """Send a pending delivery (or fold it into a recent message); record the message id at once."""
         if await self._fold(row):
             return
-        rendered = await self._rendered([row.event], row.chat_id)
         alarm = row.event.severity == Severity.ALARM
         file_id = self._snapshots.file_id(row.event_pk) or row.snapshot_file_id
+        fetching: asyncio.Task[bytes | None] | None = None
         if file_id is None and row.event.snapshot is not None and not alarm:
-            data = await self._snapshots.fetch(row.event_pk, row.event)
+            # The picture is fetched while the text is rendered (neither needs the other).
+            fetching = asyncio.create_task(self._snapshots.fetch(row.event_pk, row.event))
+        try:
+            rendered = await self._rendered([row.event], row.chat_id)
+        except BaseException:
+            if fetching is not None:
+                fetching.cancel()
+                await asyncio.gather(fetching, return_exceptions=True)
+            raise
+        if fetching is not None:
+            data = await fetching
             if data is not None:
                 async with self._snapshots.upload_lock(row.event_pk):
                     file_id = self._snapshots.file_id(row.event_pk)
