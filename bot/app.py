@@ -7,6 +7,7 @@ depends on is ready (migrations → database → web server → Telegram → wat
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -183,6 +184,9 @@ async def run_until_signalled(runtime: BotRuntime) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await runtime.start()
+        # Everything built at start-up lives until exit: keep it out of the cyclic collector's full
+        # passes, which otherwise stall the loop for tens of milliseconds every few seconds.
+        gc.freeze()
         await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
