@@ -36,6 +36,7 @@ CONTRACT_VARIABLES = (
     "WEBRTC_ICE_SERVERS",
     "LOG_LEVEL",
     "NETATMO_WEBHOOKS",
+    "DELIVERY_LEASE_SECONDS",
 )
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
