@@ -97,6 +97,11 @@ def headline(
         return t("{person} arrived home").format(person=person_name or t("Someone"))
     if kind is Kind.PERSON_AWAY:
         return t("{person} left home").format(person=person_name or t("Someone"))
+    if kind in (Kind.CAMERA_OFFLINE, Kind.CAMERA_ONLINE) and event.device_id is None and event.message:
+        # Several devices of the home at once (a router or power cut), merged by the watcher.
+        if kind is Kind.CAMERA_OFFLINE:
+            return t("These devices lost their connection: {devices}").format(devices=event.message)
+        return t("These devices are back online: {devices}").format(devices=event.message)
     template = _TEMPLATES.get(kind)
     if template is not None:
         return t(template).format(device=device)

@@ -94,20 +94,22 @@ async def observe(sessions: Sessions, observations: Sequence[Observation]) -> li
     for observation in observations:
         by_home[observation.home_id].append(observation)
     alerts: list[SecurityEvent] = []
+    names: dict[str, str] = {}
     for home_id, items in by_home.items():
         async with sessions.begin() as session:
-            alerts.extend(await _observe_home(session, home_id, items))
-    return alerts
+            alerts.extend(await _observe_home(session, home_id, items, names))
+    return merge_per_home(alerts, names)
 
 
 async def _observe_home(
-    session: AsyncSession, home_id: str, observations: list[Observation]
+    session: AsyncSession, home_id: str, observations: list[Observation], names: dict[str, str]
 ) -> list[SecurityEvent]:
     ids = {o.device_id for o in observations}
     rows = await session.scalars(
         select(HomeDevice).where(HomeDevice.home_id == home_id, HomeDevice.device_id.in_(ids))
     )
     devices = {row.device_id: row for row in rows}
+    names.update({row.device_id: row.name or row.device_id for row in devices.values()})
     alerts: list[SecurityEvent] = []
     for observation in observations:
         device = devices.get(observation.device_id)
@@ -149,8 +151,10 @@ async def tick(
     if home_ids is not None:
         query = query.where(HomeDevice.home_id.in_(list(home_ids)))
     alerts: list[SecurityEvent] = []
+    names: dict[str, str] = {}
     async with sessions.begin() as session:
         for device in list(await session.scalars(query)):
+            names[device.device_id] = device.name or device.device_id
             since = device.unreachable_since
             assert since is not None
             claimed = await session.execute(
@@ -167,7 +171,42 @@ async def tick(
             if claimed.rowcount:  # type: ignore[attr-defined]
                 alerts.append(_alert(device, Kind.CAMERA_OFFLINE, since, since))
                 LOG.info("device_offline_alert home=%s device=%s", device.home_id, device.device_id)
-    return alerts
+    return merge_per_home(alerts, names)
+
+
+def merge_per_home(alerts: Sequence[SecurityEvent], names: Mapping[str, str]) -> list[SecurityEvent]:
+    """Several devices of one home going away (or coming back) together — a router or power cut — make
+    one alert naming them all, not one alert per camera.
+
+    The merged alert has no device (so no camera mute or camera filter hides it) and lists the device
+    names in `message`; its id is derived from the home and the earliest outage it covers, so a replica
+    or a restart that merges the same devices produces the same key.
+    """
+    groups: dict[tuple[str, Kind], list[SecurityEvent]] = defaultdict(list)
+    for alert in alerts:
+        groups[(alert.home_id, alert.kind)].append(alert)
+    merged: list[SecurityEvent] = []
+    for (home_id, kind), members in groups.items():
+        if len(members) == 1:
+            merged.extend(members)
+            continue
+        members.sort(key=lambda a: (a.event_id.rsplit(":", 1)[-1], a.device_id or ""))
+        since = min(int(a.event_id.rsplit(":", 1)[-1]) for a in members)
+        prefix = "offline" if kind is Kind.CAMERA_OFFLINE else "online"
+        listed = sorted(names.get(a.device_id or "", a.device_id or "?") for a in members)
+        merged.append(
+            SecurityEvent(
+                home_id=home_id,
+                event_id=f"{prefix}:home:{home_id}:{since}"[:64],
+                kind=kind,
+                netatmo_type=f"watcher/{prefix}",
+                time=max(a.time for a in members),
+                message=", ".join(listed),
+                severity=Severity.INFO,
+            )
+        )
+        LOG.info("devices_merged_alert home=%s kind=%s devices=%d", home_id, kind.value, len(members))
+    return merged
 
 
 def _alert(device: HomeDevice, kind: Kind, since: datetime, at: datetime) -> SecurityEvent:

@@ -160,3 +160,13 @@ def test_headline_translates_through_given_function() -> None:
         return {"Person detected by {device}": "Personne détectée par {device}"}.get(text, text)
 
     assert headline(ev(Kind.HUMAN), french, "cam", None) == "Personne détectée par cam"
+
+
+def test_devices_of_a_home_merged_into_one_outage_alert() -> None:
+    names = "Garden camera, Hall camera, Kitchen smoke alarm"
+    offline = ev(Kind.CAMERA_OFFLINE, device_id=None, message=names)
+    back = ev(Kind.CAMERA_ONLINE, device_id=None, message=names)
+    assert f"These devices lost their connection: {names}" in cap(offline, device=None)
+    assert f"These devices are back online: {names}" in cap(back, device=None)
+    # a single device keeps its own sentence
+    assert "Garden camera lost its connection" in cap(ev(Kind.CAMERA_OFFLINE))

@@ -99,6 +99,28 @@ async def test_homestatus_code_6_drives_the_same_rules(sqlite_url: str) -> None:
         assert [(a.kind, a.time) for a in back] == [(Kind.CAMERA_ONLINE, int(T0.timestamp()) + 540)]
 
 
+async def test_a_whole_home_going_away_gives_one_alert_each_way_not_one_per_device(sqlite_url: str) -> None:
+    devices = ((CAMERA, "NACamera"), ("70:ee:50:00:00:02", "NOC"), ("70:ee:50:00:00:03", "NSD"))
+    ids = [device_id for device_id, _type in devices]
+    status_away = {"home": {"id": HOME, "modules": []}, "errors": [{"code": 6, "id": d} for d in ids]}
+    status_back = {"home": {"id": HOME, "modules": [{"id": d} for d in ids]}}
+    async with database(sqlite_url) as sessions:
+        await seed_home(sessions, devices=devices)
+        await observe(sessions, observations_from_status(HOME, status_away, T0))
+        (offline,) = await tick(sessions, T0 + timedelta(minutes=6), CONFIG)
+        assert offline.kind is Kind.CAMERA_OFFLINE and offline.device_id is None
+        assert offline.event_id == f"offline:home:{HOME}:{int(T0.timestamp())}"
+        assert offline.message == ", ".join(sorted(ids))  # the seeded names are the ids
+        assert await ingest(sessions, [offline], "watcher") == 1
+        assert await tick(sessions, T0 + timedelta(minutes=20), CONFIG) == []
+        (back,) = await observe(
+            sessions, observations_from_status(HOME, status_back, T0 + timedelta(minutes=30))
+        )
+        assert back.kind is Kind.CAMERA_ONLINE and back.device_id is None and back.message == offline.message
+        assert await ingest(sessions, [back], "watcher") == 1
+        assert await count(sessions, Delivery) == 2  # one alert each way for the chat, not six
+
+
 async def test_stale_connection_does_not_end_a_newer_outage(sqlite_url: str) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
