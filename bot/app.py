@@ -7,6 +7,7 @@ depends on is ready (migrations → database → web server → Telegram → wat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -18,13 +19,13 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from bot.chat.application import FEATURES, Registrar, build_application
 from bot.chat.commands import bot_commands
 from bot.chat.linking import notify_broken
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.i18n import catalog_languages, translator
 from bot.netatmo.gateway import NetatmoGateway
 from bot.services import Services
@@ -99,7 +100,7 @@ class BotRuntime:
         await site.start()
         self.web_port = self._bound_port(site)
 
-        await application.initialize()
+        await self._initialize_telegram(application, services)
         services.bot_username = application.bot.username
         await self._set_commands(application)
         await application.start()
@@ -129,6 +130,28 @@ class BotRuntime:
             settings.web_host,
             self.web_port,
         )
+
+    @staticmethod
+    async def _initialize_telegram(application: Application, services: Services) -> None:
+        """getMe until Telegram answers: a bot started during a Telegram outage waits instead of dying.
+
+        A refused token is a configuration mistake, not an outage, and stops the start at once.
+        """
+        delay = 1.0
+        while True:
+            try:
+                await application.initialize()
+                return
+            except InvalidToken:
+                raise ConfigError(
+                    "TELEGRAM_BOT_TOKEN was refused by Telegram: copy the token again from @BotFather "
+                    "(/mybots → your bot → API Token)"
+                ) from None
+            except NetworkError as exc:  # includes TimedOut and 5xx answers
+                services.health.telegram_failed(exc)
+                LOG.warning("telegram_unreachable error=%r retry_in=%.0f", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
     @staticmethod
     def _bound_port(site: web.TCPSite) -> int:
@@ -162,6 +185,9 @@ class BotRuntime:
             if application.running:
                 await application.stop()
             await application.shutdown()
+            # A start that failed in getMe leaves the bot's HTTP clients open and the Application
+            # uninitialised (so its shutdown skipped them); this is a no-op otherwise.
+            await application.bot.shutdown()
             self.application = None
         if self.services is not None:
             self.services.health.telegram_mode = "stopped"
@@ -183,7 +209,16 @@ async def run_until_signalled(runtime: BotRuntime) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await runtime.start()
+        starting = asyncio.create_task(runtime.start())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # a signal while still starting (e.g. waiting for Telegram): give up
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            return
+        stopping.cancel()
+        starting.result()  # a failed start raises here
         # Everything built at start-up lives until exit: keep it out of the cyclic collector's full
         # passes, which otherwise stall the loop for tens of milliseconds every few seconds.
         gc.freeze()
