@@ -17,6 +17,7 @@ from typing import Protocol
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -70,6 +71,7 @@ class BotRuntime:
         self.services: Services | None = None
         self.application: Application | None = None
         self.web_port: int = settings.web_port
+        self.database_wait = 60.0  # seconds to wait at start for the database to accept connections
 
     @property
     def webhook_mode(self) -> bool:
@@ -79,7 +81,7 @@ class BotRuntime:
         settings = self.settings
         settings.require_telegram()
         url = settings.effective_database_url
-        await migrate.upgrade(url)
+        await self._migrate_when_reachable(url)
         self._engine = create_engine(url)
         cipher = TokenCipher(load_or_create_key(settings.token_encryption_key, settings.data_dir))
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -130,6 +132,23 @@ class BotRuntime:
             settings.web_host,
             self.web_port,
         )
+
+    async def _migrate_when_reachable(self, url: str) -> None:
+        """Apply migrations, waiting up to `database_wait` seconds for a database that is still starting
+        (docker compose starts the bot and PostgreSQL together)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.database_wait
+        delay = 0.5
+        while True:
+            try:
+                await migrate.upgrade(url)
+                return
+            except (OperationalError, InterfaceError, OSError) as exc:
+                if loop.time() + delay > deadline:
+                    raise
+                LOG.warning("database_unreachable error=%s retry_in=%.1f", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     @staticmethod
     async def _initialize_telegram(application: Application, services: Services) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.app import BotRuntime
 from bot.config import ConfigError
@@ -28,5 +29,21 @@ async def test_a_refused_token_is_a_configuration_error(emulator: Any, make_sett
     try:
         with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN was refused"):
             await runtime.start()
+    finally:
+        await runtime.stop()
+
+
+async def test_start_waits_for_the_database_then_gives_up_with_the_error(
+    emulator: Any, make_settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on port 1: the database "is still starting" for the whole (shortened) wait.
+    settings = make_settings(emulator, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    runtime = BotRuntime(settings)
+    runtime.database_wait = 1.0
+    try:
+        with pytest.raises((OSError, OperationalError, InterfaceError)):
+            await runtime.start()
+        retries = [r for r in caplog.records if "database_unreachable" in r.getMessage()]
+        assert len(retries) >= 1
     finally:
         await runtime.stop()
