@@ -73,8 +73,9 @@ async def run_demo(args: argparse.Namespace) -> None:
             f"  Netatmo simulator:   {simulator.base_url}/  (admin API under /_sim/)\n"
             f"  Bot web server:      http://{args.host}:{runtime.web_port}/healthz\n"
             "Open the chat page, pick Alice, send /start and link the demo Netatmo account;\n"
-            "then send /subscribe in the Family group. A random camera event comes every\n"
-            f"{args.events_every:g} s; POST /_sim/events on the simulator triggers one at once.\n"
+            "then send /subscribe in the Family group. "
+            + (f"A random camera event comes every {args.events_every:g} s; " if args.events_every else "")
+            + "POST /_sim/events on the simulator triggers one at once.\n"
             "To run the real bot instead, put TELEGRAM_BOT_TOKEN and NETATMO_CLIENT_ID/SECRET in .env.\n"
             "Ctrl-C stops everything.\n",
             flush=True,
