@@ -1,7 +1,7 @@
 """The outbox: the `deliveries` rows the delivery worker leases, and every state change it makes to them.
 
-Intake inserts one `pending` row per (event, chat) in the same transaction as the event. This module is
-the only writer after that. Rows move:
+Intake inserts one `pending` row per (event, chat) in the same transaction as the event. After that only
+this module and `bot.watcher.sent_records` (the records of what went out) write them. Rows move:
 
     pending ──send──▶ sent                        (photo or text, message id recorded)
     pending ──send text, picture not ready──▶ awaiting_photo ──edit with photo / give up──▶ sent
@@ -16,17 +16,14 @@ hard kill to the one message that was in flight.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent, event_from_dict
-from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Mute, Subscription, TelegramChat
 from bot.storage.upsert import upsert
 
@@ -146,199 +143,6 @@ async def reclaim_all(sessions: Sessions) -> int:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def record_sent(
-    sessions: Sessions,
-    delivery_id: int,
-    message_id: int,
-    *,
-    has_photo: bool,
-    file_id: str | None = None,
-    awaiting_photo_at: datetime | None = None,
-    event_file_id: tuple[int, str] | None = None,
-) -> None:
-    """Record a message that went out. Not guarded by the lease: the send happened, so say so.
-
-    `event_file_id` (event pk, file id) also remembers an uploaded snapshot's file id on the event, in
-    the same transaction (see `record_file_id`).
-    """
-    async with sessions.begin() as session:
-        await _record_sent(
-            session,
-            delivery_id,
-            message_id,
-            has_photo=has_photo,
-            file_id=file_id,
-            awaiting_photo_at=awaiting_photo_at,
-            event_file_id=event_file_id,
-        )
-
-
-async def _record_sent(
-    session: AsyncSession,
-    delivery_id: int,
-    message_id: int,
-    *,
-    has_photo: bool,
-    file_id: str | None = None,
-    awaiting_photo_at: datetime | None = None,
-    event_file_id: tuple[int, str] | None = None,
-) -> None:
-    values: dict[str, object] = {
-        "telegram_message_id": message_id,
-        "has_photo": has_photo,
-        "telegram_file_id": file_id,
-        "sent_at": _now(),
-        "lease_owner": None,
-        "lease_until": None,
-        "last_error": None,
-    }
-    if awaiting_photo_at is not None:
-        values.update(state=AWAITING_PHOTO, next_attempt_at=awaiting_photo_at, attempts=0)
-    else:
-        values["state"] = SENT
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.state.in_(WORKABLE))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if event_file_id is not None:
-        await _remember_file_id(session, *event_file_id)
-
-
-_DELIVERIES = cast(Table, Delivery.__table__)
-_EVENTS = cast(Table, Event.__table__)
-
-# The plain "sent" record of many rows at once, as one executemany (see `_record_sent`).
-_SENT_MANY = (
-    update(_DELIVERIES)
-    .where(  # not IN (…): an expanding parameter cannot be used with executemany
-        _DELIVERIES.c.id == bindparam("b_id"),
-        or_(*(_DELIVERIES.c.state == state for state in WORKABLE)),
-    )
-    .values(
-        state=SENT,
-        telegram_message_id=bindparam("b_message_id"),
-        has_photo=bindparam("b_has_photo"),
-        telegram_file_id=bindparam("b_file_id"),
-        sent_at=bindparam("b_sent_at"),
-        lease_owner=None,
-        lease_until=None,
-        last_error=None,
-    )
-)
-_FILE_ID_MANY = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id == bindparam("b_id"), _EVENTS.c.snapshot_file_id.is_(None))
-    .values(snapshot_file_id=bindparam("b_file_id"))
-)
-
-
-async def _record_sent_many(session: AsyncSession, records: Sequence[dict[str, Any]]) -> None:
-    """`_record_sent` for each record, the plain ones (no late picture) as one statement per table."""
-    plain = [r for r in records if r.get("awaiting_photo_at") is None]
-    for record in records:
-        if record.get("awaiting_photo_at") is not None:
-            await _record_sent(session, **record)
-    if not plain:
-        return
-    sent_at = _now()
-    await session.execute(
-        _SENT_MANY,
-        [
-            {
-                "b_id": r["delivery_id"],
-                "b_message_id": r["message_id"],
-                "b_has_photo": r["has_photo"],
-                "b_file_id": r.get("file_id"),
-                "b_sent_at": sent_at,
-            }
-            for r in plain
-        ],
-    )
-    file_ids = [r["event_file_id"] for r in plain if r.get("event_file_id") is not None]
-    if file_ids:
-        await session.execute(_FILE_ID_MANY, [{"b_id": pk, "b_file_id": fid} for pk, fid in file_ids])
-
-
-class SentRecorder:
-    """Group commit of `record_sent`: the records of sends that finish within `window` seconds of each
-    other are written in one transaction, and each caller returns only once its record is committed.
-
-    So a message id is as durable as with one transaction per send when its caller goes on (the chat's
-    next alert waits for it, the lease is far from expiring), while a burst costs one commit per window
-    instead of one per message, and the records no longer compete with each other for SQLite's write
-    lock. A hard kill loses at most the records of the sends then in flight — one per chat at most, as
-    before, since a chat sends one message at a time.
-    """
-
-    def __init__(self, sessions: Sessions, window: float = 0.005) -> None:
-        self._sessions = sessions
-        self.window = window
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self.commits = 0  # transactions written (tests, bench)
-
-    async def record_sent(self, delivery_id: int, message_id: int, **kwargs: Any) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(({"delivery_id": delivery_id, "message_id": message_id, **kwargs}, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="outbox-sent-recorder")
-        # Shielded: a caller cancelled now (stop) must not take its record out of the batch.
-        await asyncio.shield(future)
-
-    async def _flush(self) -> None:
-        while self._pending:
-            await asyncio.sleep(self.window)
-            batch, self._pending = self._pending, []
-            try:
-                async with hot_write(self._sessions), self._sessions.begin() as session:
-                    await _record_sent_many(session, [record for record, _ in batch])
-            except BaseException as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                self.commits += 1
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
-
-
-async def record_photo_added(sessions: Sessions, delivery_id: int, file_id: str | None) -> None:
-    """The late picture was put into the text alert: the row is done."""
-    async with sessions.begin() as session:
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
-            .values(
-                state=SENT,
-                has_photo=file_id is not None,
-                telegram_file_id=file_id,
-                lease_owner=None,
-                lease_until=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-
-
-async def record_file_id(sessions: Sessions, event_pk: int, file_id: str) -> None:
-    """Remember Telegram's id of the uploaded snapshot, so other chats (and replicas) send it by id."""
-    async with sessions.begin() as session:
-        await _remember_file_id(session, event_pk, file_id)
-
-
-async def _remember_file_id(session: AsyncSession, event_pk: int, file_id: str) -> None:
-    await session.execute(
-        update(Event)
-        .where(Event.id == event_pk, Event.snapshot_file_id.is_(None))
-        .values(snapshot_file_id=file_id)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def reschedule(

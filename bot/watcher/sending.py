@@ -24,7 +24,7 @@ from telegram.error import BadRequest
 
 from bot.domain.events import SecurityEvent, Severity
 from bot.storage.models import Subscription, TelegramUser
-from bot.watcher import outbox
+from bot.watcher import outbox, sent_records
 from bot.watcher.outbox import Claimed
 from bot.watcher.snapshots import SnapshotStore
 
@@ -157,7 +157,7 @@ class AlertSender:
         self._snapshots = snapshots
         self._render = render
         self.policy = policy or SendingPolicy()
-        self._records = outbox.SentRecorder(sessions)
+        self._records = sent_records.SentRecorder(sessions)
 
     async def _rendered(self, events: Sequence[SecurityEvent], chat_id: int) -> Rendered:
         async with self._sessions() as session:
@@ -320,7 +320,7 @@ class AlertSender:
                 )
             except BadRequest as exc:
                 if _is_not_modified(exc):
-                    await outbox.record_photo_added(self._sessions, row.id, file_id)
+                    await sent_records.record_photo_added(self._sessions, row.id, file_id)
                     return
                 if "no media" not in exc.message.lower():  # message deleted, too old to edit …
                     LOG.info("late_photo_dropped delivery=%s error=%s", row.id, exc.message)
@@ -340,6 +340,6 @@ class AlertSender:
             new_id = _largest_file_id(message) if isinstance(message, Message) else None
             if file_id is None and new_id is not None:
                 self._snapshots.remember_file_id(row.event_pk, new_id)
-                await outbox.record_file_id(self._sessions, row.event_pk, new_id)
-        await outbox.record_photo_added(self._sessions, row.id, file_id or new_id)
+                await sent_records.record_file_id(self._sessions, row.event_pk, new_id)
+        await sent_records.record_photo_added(self._sessions, row.id, file_id or new_id)
         LOG.info("late_photo_added delivery=%s chat=%s", row.id, row.chat_id)
