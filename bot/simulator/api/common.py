@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,3 +165,13 @@ def check_scope(caller: Caller, *any_of: str) -> None:
     """Code 13 unless the token carries at least one of the scopes."""
     if not caller.scopes.intersection(any_of):
         raise BadRequest(13, "Application does not have the good scope rights", status=403)
+
+
+def api_routes(
+    table: Mapping[str, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+) -> list[web.RouteDef]:
+    """`/api/<name>` on GET and POST alike: real clients use both for the same endpoints (API.md §2.2)."""
+    out = []
+    for name, handler in table.items():
+        out += [web.get(f"/api/{name}", handler), web.post(f"/api/{name}", handler)]
+    return out

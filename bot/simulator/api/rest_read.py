@@ -10,6 +10,7 @@ from bot.simulator.api import render
 from bot.simulator.api.common import (
     BadRequest,
     Caller,
+    api_routes,
     as_int,
     caller_of,
     check_scope,
@@ -244,7 +245,4 @@ def routes() -> list[web.RouteDef]:
         "getstationsdata": getstationsdata,
         "gethomecoachsdata": gethomecoachsdata,
     }
-    out = []
-    for name, handler in table.items():
-        out += [web.get(f"/api/{name}", handler), web.post(f"/api/{name}", handler)]
-    return out
+    return api_routes(table)

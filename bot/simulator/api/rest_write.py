@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.simulator.api.common import (
     BadRequest,
+    api_routes,
     as_float,
     as_int,
     caller_of,
@@ -189,7 +190,4 @@ def routes() -> list[web.RouteDef]:
         "setpersonsaway": setpersonsaway,
         "setpersonshome": setpersonshome,
     }
-    out = []
-    for name, handler in table.items():
-        out += [web.get(f"/api/{name}", handler), web.post(f"/api/{name}", handler)]
-    return out
+    return api_routes(table)
