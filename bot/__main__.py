@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import eventloop
 from bot.config import ConfigError, load_settings
 from bot.logs import configure_logging
 
@@ -21,7 +21,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     settings.require_telegram()
     runtime = BotRuntime(settings, routes=default_routes(), components=default_components())
-    asyncio.run(run_until_signalled(runtime))
+    eventloop.run(run_until_signalled(runtime))
     return 0
 
 
@@ -30,7 +30,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    asyncio.run(migrate.upgrade(settings.effective_database_url))
+    eventloop.run(migrate.upgrade(settings.effective_database_url))
     print("Database is up to date.")
     return 0
 
@@ -41,7 +41,7 @@ def _cmd_simulator(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_simulator(config_from_args(args)))
+        eventloop.run(run_simulator(config_from_args(args)))
     return 0
 
 
@@ -50,7 +50,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(args))
+        eventloop.run(run_demo(args))
     return 0
 
 
