@@ -51,6 +51,7 @@ from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bench.standins import USER_BASE, home_of
+from bot import eventloop
 from bot.app import BotRuntime, Component
 from bot.config import Settings
 from bot.services import Services
@@ -72,6 +73,15 @@ from bot.web.netatmo_webhook import register_netatmo_webhook
 
 STANDINS = Path(__file__).resolve().parent / "standins.py"
 SIM = SimulatorConfig()  # the client id and secret the simulator child uses (its defaults)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -156,8 +166,16 @@ async def seed(runtime: BotRuntime, homes: int) -> None:
 class Bench:
     """Drives the stand-ins over HTTP and measures one run."""
 
-    def __init__(self, http: aiohttp.ClientSession, simulator: str, emulator: str, homes: int) -> None:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        simulator: str,
+        emulator: str,
+        homes: int,
+        processes: dict[str, int],
+    ) -> None:
         self.http = http
+        self.processes = processes  # name -> pid, for the CPU time each spends per alert
         self.simulator = simulator
         self.emulator = emulator
         self.homes = homes
@@ -175,6 +193,7 @@ class Bench:
             response.raise_for_status()
         photos: list[list[Any]] = []
         cursor = 0
+        cpu_before = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
         emit = asyncio.create_task(self._emit(rate, count))
         last_progress = time.monotonic()
         while len(photos) < count:
@@ -188,8 +207,9 @@ class Bench:
             elif emit.done() and time.monotonic() - last_progress > timeout:
                 break
         emitted, emit_seconds = await emit
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in self.processes.items()}
         self.next_home = (self.next_home + count) % self.homes  # next run starts on fresh homes
-        return figures(emitted, emit_seconds, photos, count)
+        return {**figures(emitted, emit_seconds, photos, count), "cpu": cpu}
 
     async def _emit(self, rate: float, count: int) -> tuple[list[list[float]], float]:
         body = {"rate": rate, "count": count, "homes": self.homes, "start": self.next_home}
@@ -322,6 +342,11 @@ def report(name: str, figures: dict[str, Any]) -> None:
         f"({figures['delivered']}/{figures['expected']} in {figures['seconds']:.1f} s); "
         f"latency p50 {figures['p50'] * 1000:7.0f} ms, p99 {figures['p99'] * 1000:7.0f} ms"
     )
+    delivered = max(1, figures["delivered"])
+    per_alert = ", ".join(
+        f"{name} {seconds / delivered * 1000:.2f}" for name, seconds in figures["cpu"].items()
+    )
+    print(f"{'':<20} CPU ms per alert: {per_alert}")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -333,7 +358,14 @@ async def main(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             async with aiohttp.ClientSession() as http:
-                bench = Bench(http, simulator_child.info["url"], emulator_child.info["url"], args.homes)
+                processes = {
+                    "system under test": os.getpid(),
+                    "simulator": simulator_child.process.pid,
+                    "emulator": emulator_child.process.pid,
+                }
+                bench = Bench(
+                    http, simulator_child.info["url"], emulator_child.info["url"], args.homes, processes
+                )
                 runtime, hook = await start_pipeline(
                     args, simulator_child.info["url"], emulator_child.info, Path(tmp)
                 )
@@ -402,4 +434,4 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=int, default=300, help="events of the warm-up run")
     parser.add_argument("--warmup-rate", type=float, default=100.0)
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds without a new photo to give up")
-    asyncio.run(main(parser.parse_args()))
+    eventloop.run(main(parser.parse_args()))

@@ -35,6 +35,7 @@ import contextlib
 
 from aiohttp import web
 
+from bot import eventloop
 from bot.playground import BotApiEmulator
 from bot.simulator import Simulator, SimulatorConfig
 from bot.simulator.world import generated
@@ -140,7 +141,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     runner = run_simulator if args.which == "simulator" else run_emulator
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(runner(args.homes))
+        eventloop.run(runner(args.homes))
 
 
 if __name__ == "__main__":
