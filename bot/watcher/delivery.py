@@ -33,6 +33,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application
 
 from bot.app import Component
+from bot.domain.events import SecurityEvent
 from bot.services import Services
 from bot.watcher import outbox
 from bot.watcher.leases import process_owner_id
@@ -215,7 +216,13 @@ class DeliveryWorker:
         if not self._running:  # stopped meanwhile (a very slow intake): the leases expire, nothing is lost
             LOG.warning("delivery_handoff_after_stop rows=%d owner=%s", len(rows), self.owner)
             return
+        self.sender.prime(rows)
         self._start(sorted(rows, key=lambda row: (row.event.time, row.event_pk, row.id)))
+
+    def prefetch(self, events: Sequence[SecurityEvent]) -> None:
+        """Intake is about to store these events: start downloading their pictures now."""
+        if self._accepting:
+            self.sender.prefetch(events)
 
     def wake(self) -> None:
         self.wakeup.set()

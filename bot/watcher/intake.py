@@ -36,6 +36,7 @@ from bot.domain.routing import recipients
 from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Home, HomeDevice, HomeMember, NetatmoLink
 from bot.storage.subscriptions import load_routing_many
+from bot.watcher.hints import AlertHints, chat_languages
 from bot.watcher.outbox import PENDING, Claimed
 from bot.watcher.reachability import is_connection_event, observations_from_events, observe
 
@@ -113,36 +114,51 @@ def _statement(session: AsyncSession, name: str) -> Any:
 
 @dataclass(frozen=True)
 class _HomeFacts:
-    """What intake needs of a home that an active link still sees."""
+    """What intake needs of a home that an active link still sees (and hands on as `AlertHints`)."""
 
     timezone: str
-    device_types: dict[str, str]
+    name: str
+    link_id: int
+    device_types: dict[str, str] = field(default_factory=dict)
+    device_names: dict[str, str] = field(default_factory=dict)
+
+    def hints(self, event: SecurityEvent, language: str | None) -> AlertHints:
+        names = self.device_names
+        device_name = (names.get(event.module_id or "") or None) or (names.get(event.device_id or "") or None)
+        return AlertHints(self.name, self.timezone, device_name, self.link_id, language)
 
 
 async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[str, _HomeFacts]:
-    """The homes among `home_ids` that at least one active Netatmo link still sees, with their time zone
-    and device types: one query for the whole batch."""
+    """The homes among `home_ids` that at least one active Netatmo link still sees, with their name, time
+    zone, devices and that link (the one linked longest, as `NetatmoGateway.link_for_home` picks): one
+    query for the whole batch."""
     wanted = list(set(home_ids))
     if not wanted:
         return {}
     active_link = (
-        select(HomeMember.home_id)
-        .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
+        select(NetatmoLink.id)
+        .join(HomeMember, HomeMember.link_id == NetatmoLink.id)
         .where(HomeMember.home_id == Home.id, NetatmoLink.state == "active")
-        .exists()
+        .order_by(NetatmoLink.linked_at, NetatmoLink.id)
+        .limit(1)
+        .correlate(Home)
+        .scalar_subquery()
     )
     rows = await session.execute(
-        select(Home.id, Home.timezone, HomeDevice.device_id, HomeDevice.type)
+        select(Home.id, Home.timezone, Home.name, active_link, HomeDevice.device_id, HomeDevice.type)
+        .add_columns(HomeDevice.name)
         .outerjoin(HomeDevice, HomeDevice.home_id == Home.id)
-        .where(Home.id.in_(wanted), active_link)
+        .where(Home.id.in_(wanted), active_link.is_not(None))
     )
     homes: dict[str, _HomeFacts] = {}
-    for home_id, timezone, device_id, device_type in rows:
+    for home_id, timezone, name, link_id, device_id, device_type, device_name in rows:
         facts = homes.get(home_id)
         if facts is None:
-            facts = homes[home_id] = _HomeFacts(timezone or "UTC", {})
+            facts = homes[home_id] = _HomeFacts(timezone or "UTC", name or "", int(link_id))
         if device_id is not None:
             facts.device_types[device_id] = device_type
+            if device_name:
+                facts.device_names[device_id] = device_name
     return homes
 
 
@@ -318,7 +334,9 @@ async def _ingest_homes(
     if len(deliveries) > leased:
         await session.execute(_statement(session, "deliveries"), deliveries[leased:])
     if leased:
-        returned = await session.execute(_statement(session, "leased_deliveries"), deliveries[:leased])
+        inserted = await session.execute(_statement(session, "leased_deliveries"), deliveries[:leased])
+        returned = inserted.all()
+        languages = await chat_languages(session, {chat_id for _, _, chat_id in returned})
         for delivery_id, event_pk, chat_id in returned:
             event, silent = queued[(event_pk, chat_id)]
             handover.rows.append(
@@ -332,6 +350,7 @@ async def _ingest_homes(
                     telegram_message_id=None,
                     event=event,
                     snapshot_file_id=None,
+                    hints=homes[event.home_id].hints(event, languages.get(chat_id)),
                 )
             )
     for home_id, (stored_count, delivery_count) in counts.items():

@@ -142,6 +142,8 @@ class IntakeWatcher:
         # local delivery worker, if any, gets the new rows in memory, pre-leased (see `intake`); intake
         # wakes it itself for rows it had no room for.
         handoff = delivery_handoff(self.services)
+        if handoff is not None:
+            handoff.prefetch(events)  # the pictures download while the events are stored
         new = await accept(
             self.sessions,
             events,

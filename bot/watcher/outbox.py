@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain.events import SecurityEvent, event_from_dict
 from bot.storage.models import Delivery, Event, Mute, Subscription, TelegramChat
 from bot.storage.upsert import upsert
+from bot.watcher.hints import AlertHints
 
 PENDING = "pending"
 AWAITING_PHOTO = "awaiting_photo"
@@ -50,6 +51,7 @@ class Claimed:
     telegram_message_id: int | None
     event: SecurityEvent
     snapshot_file_id: str | None
+    hints: AlertHints | None = None  # set by intake on rows it hands over in memory (see `hints`)
 
 
 @dataclass(frozen=True)

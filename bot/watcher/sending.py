@@ -25,6 +25,7 @@ from telegram.error import BadRequest
 from bot.domain.events import SecurityEvent, Severity
 from bot.storage.models import Subscription, TelegramUser
 from bot.watcher import outbox, sent_records
+from bot.watcher.hints import AlertHints
 from bot.watcher.outbox import Claimed
 from bot.watcher.snapshots import SnapshotStore
 
@@ -108,6 +109,20 @@ class ChatRenderer:
         view = render_alert(events, names, translator(language[1]))
         return Rendered(view.text, view.keyboard)
 
+    def prime(self, event: SecurityEvent, chat_id: int, hints: AlertHints) -> None:
+        """Fill the caches from what intake already read (see `bot.watcher.hints`)."""
+        from bot.chat.alerts import AlertNames
+
+        until = time.monotonic() + self.ttl
+        names = AlertNames(
+            home_name=hints.home_name,
+            device_name=hints.device_name,
+            person_names={},
+            timezone=hints.timezone,
+        )
+        self._remember(self._names, (event.home_id, event.device_id, event.module_id), (until, names))
+        self._remember(self._languages, chat_id, (until, hints.language))
+
     def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
         if len(cache) >= self.capacity:
             cache.clear()  # crude but bounded; refilled from the database on the next alerts
@@ -158,6 +173,23 @@ class AlertSender:
         self._render = render
         self.policy = policy or SendingPolicy()
         self._records = sent_records.SentRecorder(sessions)
+
+    def prime(self, rows: Sequence[Claimed]) -> None:
+        """Warm the renderer's and the picture store's caches with the hints intake sent along."""
+        prime_renderer = getattr(self._render, "prime", None)
+        for row in rows:
+            if row.hints is None:
+                continue
+            if prime_renderer is not None:
+                prime_renderer(row.event, row.chat_id, row.hints)
+            if row.hints.link_id is not None:
+                self._snapshots.remember_link(row.event.home_id, row.hints.link_id)
+
+    def prefetch(self, events: Sequence[SecurityEvent]) -> None:
+        """Start fetching the pictures of events about to be stored (see `SnapshotStore.prefetch`)."""
+        for event in events:
+            if event.severity != Severity.ALARM:  # an alarm never waits for its picture
+                self._snapshots.prefetch(event)
 
     async def _rendered(self, events: Sequence[SecurityEvent], chat_id: int) -> Rendered:
         async with self._sessions() as session:

@@ -96,6 +96,8 @@ class SnapshotStore:
         self._link_ttl = link_ttl
         self._links: dict[str, tuple[float, Any]] = {}
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        # Fetches started before the event was stored, by event key (see `prefetch`).
+        self._early: OrderedDict[tuple[str, str, str], asyncio.Task[bytes | None]] = OrderedDict()
         self.fetches = 0  # how many times Netatmo was asked for a picture (tests, bench)
 
     def entry(self, event_pk: int) -> _Entry:
@@ -120,6 +122,33 @@ class SnapshotStore:
         entry.file_id = file_id
         entry.data = None  # Telegram has it now; keep no bytes
 
+    def remember_link(self, home_id: str, link_id: int) -> None:
+        """The link intake found for the home (saves `_link_for_home` a query; see `bot.watcher.hints`)."""
+        if len(self._links) >= 4096:
+            self._links.clear()
+        self._links[home_id] = (time.monotonic() + self._link_ttl, link_id)
+
+    def prefetch(self, event: SecurityEvent) -> None:
+        """Start fetching an event's picture now, while intake stores the event, so the alert does not
+        wait for the download after the transaction (the usual case: a webhook with a ready URL).
+
+        `fetch` takes the result over; a prefetch nobody takes (a duplicate, a home nobody subscribed)
+        is dropped with the oldest ones. Called from the event loop, never awaits.
+        """
+        if event.snapshot is None or self._gateway() is None or event.key in self._early:
+            return
+        self._early[event.key] = asyncio.get_running_loop().create_task(self._download(event))
+        while len(self._early) > self._capacity:
+            _, stale = self._early.popitem(last=False)
+            stale.cancel()
+
+    async def _download_once(self, event: SecurityEvent) -> bytes | None:
+        """The prefetched picture when there is one, else a download now."""
+        early = self._early.pop(event.key, None)
+        if early is not None:
+            return await early
+        return await self._download(event)
+
     async def fetch(self, event_pk: int, event: SecurityEvent) -> bytes | None:
         """The picture's bytes, or None when it is not ready (yet) or cannot be had."""
         if event.snapshot is None or self._gateway() is None:
@@ -134,7 +163,7 @@ class SnapshotStore:
         future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         entry.fetching = future
         try:
-            data = await self._download(event)
+            data = await self._download_once(event)
         except BaseException:
             future.set_result(None)
             raise

@@ -68,3 +68,38 @@ async def test_no_gateway_or_no_snapshot_means_no_picture() -> None:
     gateway = FakeGateway()
     assert await SnapshotStore(lambda: gateway, API).fetch(2, make_event("e5")) is None
     assert gateway.calls == []
+
+
+async def test_a_prefetched_picture_is_downloaded_once_and_taken_over_by_fetch() -> None:
+    url = "https://blob/early.jpg"
+    gateway = FakeGateway(images={url: jpeg()})
+    store = SnapshotStore(lambda: gateway, API)
+    event = make_event("e6", snapshot_url=url)
+    store.prefetch(event)
+    store.prefetch(event)  # a duplicate push: still one download
+    await asyncio.sleep(0)  # the download starts without anyone waiting for it
+    assert gateway.calls == [url]
+    results = await asyncio.gather(*(store.fetch(9, event) for _ in range(3)))
+    assert results == [gateway.images[url]] * 3
+    assert gateway.calls == [url]
+    assert store.fetches == 1
+
+
+async def test_prefetches_nobody_takes_are_dropped_oldest_first() -> None:
+    gateway = FakeGateway(images={f"https://blob/{i}.jpg": jpeg() for i in range(4)})
+    store = SnapshotStore(lambda: gateway, API, capacity=2)
+    events = [make_event(f"p{i}", snapshot_url=f"https://blob/{i}.jpg") for i in range(4)]
+    for event in events:
+        store.prefetch(event)
+    assert len(store._early) == 2  # bounded: the two oldest were dropped
+    assert await store.fetch(1, events[0]) == gateway.images["https://blob/0.jpg"]  # fetched afresh
+    assert await store.fetch(2, events[3]) == gateway.images["https://blob/3.jpg"]
+    assert gateway.calls.count("https://blob/3.jpg") == 1
+
+
+async def test_nothing_is_prefetched_without_a_picture_or_a_gateway() -> None:
+    gateway = FakeGateway()
+    SnapshotStore(lambda: gateway, API).prefetch(make_event("e7"))
+    SnapshotStore(lambda: None, API).prefetch(make_event("e8", snapshot_url="https://blob/8.jpg"))
+    await asyncio.sleep(0)
+    assert gateway.calls == []
