@@ -99,10 +99,13 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
 
 async def fetch_image(
-    transport: Transport, link_id: int, url: str, params: dict[str, Any] | None = None
+    transport: Transport, link_id: int | None, url: str, params: dict[str, Any] | None = None
 ) -> bytes:
-    """A JPEG from a snapshot or camera URL; API-host URLs are authenticated and budgeted."""
+    """A JPEG from a snapshot or camera URL; API-host URLs are authenticated and budgeted (and so need
+    `link_id`)."""
     if transport.is_api_url(url):
+        if link_id is None:
+            raise ValueError(f"a Netatmo API URL needs a link to be fetched with: {url}")
         reply = await transport.send(link_id, "GET", url, query=params)
         raw, content_type = reply.raw, reply.response.headers.get("Content-Type", "")
     else:

@@ -91,9 +91,14 @@ class NetatmoGateway:
         )
         return reply.json()
 
-    async def image(self, link_id: int, url: str) -> bytes:
-        """A JPEG from a snapshot/camera URL (15 s bound); budgeted only on the Netatmo API host."""
+    async def image(self, link_id: int | None, url: str) -> bytes:
+        """A JPEG from a snapshot/camera URL (15 s bound); budgeted only on the Netatmo API host, where
+        it needs the link whose token it is fetched with (see `needs_link`)."""
         return await fetch_image(self.transport, link_id, url)
+
+    def needs_link(self, url: str) -> bool:
+        """Whether fetching `url` takes a user's token (a Netatmo API call), not a plain blob download."""
+        return self.transport.is_api_url(url)
 
     async def account(self, link_id: int) -> pyatmo.AsyncAccount:
         """A pyatmo account for the link, topology loaded, cached until `forget`."""

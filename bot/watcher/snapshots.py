@@ -31,7 +31,9 @@ LOG = logging.getLogger(__name__)
 class ImageGateway(Protocol):
     """The part of `bot.netatmo.gateway.NetatmoGateway` this module uses."""
 
-    async def image(self, link_id: int, url: str) -> bytes: ...
+    async def image(self, link_id: int | None, url: str) -> bytes: ...
+
+    def needs_link(self, url: str) -> bool: ...  # True for Netatmo API URLs (authenticated, budgeted)
 
     async def home_status(self, link_id: int, home_id: str) -> dict[str, Any]: ...
 
@@ -198,19 +200,12 @@ class SnapshotStore:
         self.fetches += 1
         try:
             async with asyncio.timeout(self._timeout):
-                link_id = await self._link_for_home(gateway, event.home_id)
-                if link_id is None:
-                    LOG.info("snapshot_skipped event=%s reason=no_link", event.event_id)
-                    return None
-                camera_url = None
-                if event.snapshot.filename and not event.snapshot.url:
-                    status = await gateway.home_status(int(link_id), event.home_id)
-                    camera_url = camera_url_from_status(status, event.device_id)
-                url = snapshot_url(event.snapshot, self._api_url, camera_url)
-                if url is None:
-                    LOG.info("snapshot_skipped event=%s reason=no_url", event.event_id)
-                    return None
-                data = await gateway.image(int(link_id), url)
+                ready = event.snapshot.url
+                data: bytes | None
+                if ready and not gateway.needs_link(ready):  # a blob URL: no account, no lookup
+                    data = await gateway.image(None, ready)
+                else:
+                    data = await self._download_with_link(gateway, event, event.snapshot)
         except TimeoutError:
             LOG.info("snapshot_not_ready event=%s reason=timeout", event.event_id)
             return None
@@ -218,3 +213,21 @@ class SnapshotStore:
             LOG.info("snapshot_not_ready event=%s error=%s", event.event_id, type(exc).__name__)
             return None
         return data or None
+
+    async def _download_with_link(
+        self, gateway: ImageGateway, event: SecurityEvent, ref: SnapshotRef
+    ) -> bytes | None:
+        """The shapes that need the account: legacy `getcamerapicture`, or a file on the camera's URL."""
+        link_id = await self._link_for_home(gateway, event.home_id)
+        if link_id is None:
+            LOG.info("snapshot_skipped event=%s reason=no_link", event.event_id)
+            return None
+        camera_url = None
+        if ref.filename and not ref.url:
+            status = await gateway.home_status(int(link_id), event.home_id)
+            camera_url = camera_url_from_status(status, event.device_id)
+        url = snapshot_url(ref, self._api_url, camera_url)
+        if url is None:
+            LOG.info("snapshot_skipped event=%s reason=no_url", event.event_id)
+            return None
+        return await gateway.image(int(link_id), url)

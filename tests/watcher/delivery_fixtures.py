@@ -52,7 +52,10 @@ class FakeGateway:
     calls: list[str] = field(default_factory=list)
     statuses: int = 0
 
-    async def image(self, link_id: int, url: str) -> bytes:
+    def needs_link(self, url: str) -> bool:
+        return "/api/" in url
+
+    async def image(self, link_id: int | None, url: str) -> bytes:
         self.calls.append(url)
         if self.not_ready.get(url, 0) > 0:
             self.not_ready[url] -= 1

@@ -103,3 +103,23 @@ async def test_nothing_is_prefetched_without_a_picture_or_a_gateway() -> None:
     SnapshotStore(lambda: None, API).prefetch(make_event("e8", snapshot_url="https://blob/8.jpg"))
     await asyncio.sleep(0)
     assert gateway.calls == []
+
+
+async def test_a_blob_url_needs_no_link_and_an_api_url_does() -> None:
+    class Counting(FakeGateway):
+        lookups = 0
+
+        def link_for_home(self, home_id: str) -> int | None:
+            self.lookups += 1
+            return None  # nobody's link sees the home any more
+
+    blob = "https://blob/9.jpg"
+    gateway = Counting(images={blob: jpeg()})
+    store = SnapshotStore(lambda: gateway, API)
+    assert await store.fetch(1, make_event("b1", snapshot_url=blob)) == gateway.images[blob]
+    assert gateway.lookups == 0
+    legacy = make_event("b2")
+    legacy = type(legacy)(**{**legacy.__dict__, "snapshot": SnapshotRef(image_id="i", key="k")})
+    assert await store.fetch(2, legacy) is None  # getcamerapicture takes a token: no link, no picture
+    assert gateway.lookups == 1
+    assert gateway.calls == [blob]
