@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +44,9 @@ class WatcherConfig:
     registration_interval: float = 60.0
     concurrency: int = 4  # homes polled at once by this replica
     webhook_batch: int = 200  # pushes handled in one intake batch
+    # `Home.last_webhook_at` tells the poller that webhooks flow (`PollConfig.flow_window`, hours); writing
+    # it once a minute per home is precise enough and keeps a write off the path of most alerts.
+    webhook_note_interval: float = 60.0
 
 
 class IntakeWatcher:
@@ -78,6 +83,7 @@ class IntakeWatcher:
         self._homes = 0
         self._registered = 0
         self._loop_failures = 0
+        self._webhook_noted: dict[str, float] = {}  # home -> monotonic time last_webhook_at was written
 
     # lifecycle ------------------------------------------------------------------------------------------
 
@@ -144,14 +150,20 @@ class IntakeWatcher:
         handoff = delivery_handoff(self.services)
         if handoff is not None:
             handoff.prefetch(events)  # the pictures download while the events are stored
+        noted, moment = self._webhook_noted, time.monotonic()
+        interval = self.config.webhook_note_interval
+        stale = [h for h in sorted(seen_homes) if moment - noted.get(h, -math.inf) >= interval]
         new = await accept(
             self.sessions,
             events,
             "webhook",
             handoff=handoff,
-            webhook_homes=sorted(seen_homes),
+            webhook_homes=stale,
             webhook_at=self.clock(),
         )
+        if len(noted) > 100_000:
+            noted.clear()
+        noted.update(dict.fromkeys(stale, moment))
         if new and handoff is None:
             wake_delivery(self.services)
         self._report()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import distinct, func, or_, select, update
 
 from bot.domain.events import Kind, SecurityEvent
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked, Throttled
@@ -129,7 +129,19 @@ async def due_homes(
     sessions: Sessions, now: datetime, forced: set[str] | None = None
 ) -> tuple[list[HomeToPoll], int]:
     """Homes with an active link whose poll is due (or forced), with what the delay rules need; and how
-    many homes have an active link at all."""
+    many homes have an active link at all.
+
+    Runs every few seconds whatever the number of homes, so the database does the filtering: only due
+    homes come back as rows, plus two aggregates (homes per polling link, homes in all); reading every
+    home each turn stalled the event loop for milliseconds at 1,000 homes."""
+    active = (
+        select(HomeMember.home_id, HomeMember.link_id, HomeMember.created_at)
+        .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
+        .where(NetatmoLink.state == "active")
+    )
+    due_filter = or_(Home.next_poll_at.is_(None), Home.next_poll_at <= now)
+    if forced:
+        due_filter = or_(due_filter, Home.id.in_(sorted(forced)))
     async with sessions() as session:
         rows = (
             await session.execute(
@@ -144,34 +156,39 @@ async def due_homes(
                 )
                 .join(HomeMember, HomeMember.home_id == Home.id)
                 .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
-                .where(NetatmoLink.state == "active")
+                .where(NetatmoLink.state == "active", due_filter)
                 .order_by(Home.id, NetatmoLink.linked_at, NetatmoLink.id)
             )
         ).all()
-    per_link: dict[int, set[str]] = {}
-    chosen: dict[str, Any] = {}
-    since: dict[str, datetime] = {}
-    for row in rows:
-        per_link.setdefault(row[4], set()).add(row[0])
-        chosen.setdefault(row[0], row)  # the link that has worked longest polls the home
-        since[row[0]] = min(since.get(row[0], row[6]), row[6])
-    due = []
-    for home_id, row in chosen.items():
-        next_at: datetime | None = row[1]
-        if next_at is not None and next_at > now and home_id not in (forced or set()):
-            continue
-        due.append(
-            HomeToPoll(
-                home_id,
-                row[4],
-                row[5] is not None,
-                row[2],
-                row[3],
-                len(per_link[row[4]]),
-                int(since[home_id].timestamp()),
+        active_rows = active.subquery()
+        total = int(await session.scalar(select(func.count(distinct(active_rows.c.home_id)))) or 0)
+        chosen: dict[str, Any] = {}
+        since: dict[str, datetime] = {}
+        for row in rows:
+            chosen.setdefault(row[0], row)  # the link that has worked longest polls the home
+            since[row[0]] = min(since.get(row[0], row[6]), row[6])
+        links = sorted({row[4] for row in chosen.values()})
+        per_link: dict[int, int] = {}
+        if links:
+            counts = await session.execute(
+                select(active_rows.c.link_id, func.count(distinct(active_rows.c.home_id)))
+                .where(active_rows.c.link_id.in_(links))
+                .group_by(active_rows.c.link_id)
             )
+            per_link = {int(link_id): int(n) for link_id, n in counts}
+    due = [
+        HomeToPoll(
+            home_id,
+            row[4],
+            row[5] is not None,
+            row[2],
+            row[3],
+            per_link.get(row[4], 1),
+            int(since[home_id].timestamp()),
         )
-    return due, len(chosen)
+        for home_id, row in chosen.items()
+    ]
+    return due, total
 
 
 @dataclass

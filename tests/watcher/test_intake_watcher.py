@@ -180,3 +180,20 @@ async def test_component_runs_and_reports_health(harness: Harness) -> None:
     finally:
         await watcher.stop()
     assert watcher.services.health.watcher["state"] == "stopped"
+
+
+async def test_webhook_arrival_is_written_to_the_home_at_most_once_a_minute(harness: Harness) -> None:
+    async def last_webhook_at() -> datetime | None:
+        async with harness.sessions() as session:
+            home = await session.get(Home, HOME)
+            assert home is not None
+            return home.last_webhook_at
+
+    assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
+    assert await last_webhook_at() == NOW
+    harness.clock[0] = NOW + timedelta(seconds=30)
+    assert await harness.watcher.handle([_push({**MOVEMENT, "event_id": "ev-2"})]) == 1
+    assert await last_webhook_at() == NOW  # noted a moment ago: no write on this alert's path
+    harness.watcher._webhook_noted[HOME] -= 61  # a minute later (the memo runs on the monotonic clock)
+    assert await harness.watcher.handle([_push({**MOVEMENT, "event_id": "ev-3"})]) == 1
+    assert await last_webhook_at() == NOW + timedelta(seconds=30)

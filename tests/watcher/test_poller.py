@@ -244,3 +244,23 @@ async def test_homes_without_active_link_are_not_polled(sqlite_url: str, state: 
     async with database(sqlite_url) as sessions:
         await seed_home(sessions, link_state=state)
         assert await due_homes(sessions, NOW, forced={HOME}) == ([], 0)
+
+
+async def test_only_due_or_forced_homes_come_back_with_their_accounts_home_count(database_url: str) -> None:
+    async with database(database_url) as sessions:
+        link_a = await seed_home(sessions, "h1", owner=1001, netatmo_user="account-a")
+        await seed_home(sessions, "h2", owner=1001, chats=(), netatmo_user="account-a")
+        await seed_home(sessions, "h3", owner=1001, chats=(), netatmo_user="account-a")
+        link_b = await seed_home(sessions, "h4", owner=2002, chats=(), netatmo_user="account-b")
+        async with sessions.begin() as session:
+            later = NOW + timedelta(minutes=10)
+            await session.execute(update(Home).where(Home.id.in_(["h2", "h3"])).values(next_poll_at=later))
+            await session.execute(update(Home).where(Home.id == "h1").values(next_poll_at=NOW))
+        due, total = await due_homes(sessions, NOW, forced={"h3"})
+        assert total == 4
+        assert sorted((h.home_id, h.link_id, h.homes_on_account) for h in due) == [
+            ("h1", link_a, 3),  # due now; account a sees three homes
+            ("h3", link_a, 3),  # not due, but forced
+            ("h4", link_b, 1),  # never polled
+        ]
+        assert [h.home_id for h in (await due_homes(sessions, NOW - timedelta(seconds=1)))[0]] == ["h4"]
