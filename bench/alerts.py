@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,14 +45,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import event, select
 from telegram import Bot
 from telegram.ext import Application
-from telegram.request import HTTPXRequest
 
 from bench.standins import USER_BASE, home_of
 from bot import eventloop
 from bot.app import BotRuntime, Component
+from bot.chat.telegram_request import AiohttpRequest
 from bot.config import Settings
 from bot.services import Services
 from bot.simulator import SimulatorConfig
@@ -82,6 +82,24 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+SQL: Counter[str] = Counter()  # statements the pipeline's engine ran, by their first words
+
+
+def count_statements(runtime: BotRuntime) -> None:
+    """Count every statement (and commit) the pipeline sends to its database."""
+    engine = runtime._engine
+    assert engine is not None
+
+    def statement(conn: Any, cursor: Any, text: str, params: Any, context: Any, many: bool) -> None:
+        SQL[" ".join(text.split()[:4])[:60]] += 1
+
+    def commit(conn: Any) -> None:
+        SQL["COMMIT"] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(engine.sync_engine, "commit", commit)
 
 
 def free_port() -> int:
@@ -194,6 +212,7 @@ class Bench:
         photos: list[list[Any]] = []
         cursor = 0
         cpu_before = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+        sql_before = SQL.copy()
         emit = asyncio.create_task(self._emit(rate, count))
         last_progress = time.monotonic()
         while len(photos) < count:
@@ -208,8 +227,9 @@ class Bench:
                 break
         emitted, emit_seconds = await emit
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in self.processes.items()}
+        sql = SQL - sql_before
         self.next_home = (self.next_home + count) % self.homes  # next run starts on fresh homes
-        return {**figures(emitted, emit_seconds, photos, count), "cpu": cpu}
+        return {**figures(emitted, emit_seconds, photos, count), "cpu": cpu, "sql": sql}
 
     async def _emit(self, rate: float, count: int) -> tuple[list[list[float]], float]:
         body = {"rate": rate, "count": count, "homes": self.homes, "start": self.next_home}
@@ -272,6 +292,7 @@ async def start_pipeline(
     )
     await runtime.start()
     await seed(runtime, args.homes)
+    count_statements(runtime)
     return runtime, settings.netatmo_webhook_url
 
 
@@ -282,7 +303,7 @@ class Relay:
         self.bot = Bot(
             emulator["token"],
             base_url=f"{emulator['url']}/bot",
-            request=HTTPXRequest(connection_pool_size=32, httpx_kwargs={"trust_env": False}),
+            request=AiohttpRequest(connection_pool_size=32),  # the bot's own Telegram transport
         )
         self.chats = {home_of(i)[0]: USER_BASE + i for i in range(homes)}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -336,7 +357,7 @@ def polling_requests_per_home_hour() -> float:
     return 3600.0 / delay * config.requests_per_poll
 
 
-def report(name: str, figures: dict[str, Any]) -> None:
+def report(name: str, figures: dict[str, Any], verbose: bool = False) -> None:
     print(
         f"{name:<20} offered {figures['offered']:6.0f}/s → achieved {figures['rate']:6.1f} alerts/s "
         f"({figures['delivered']}/{figures['expected']} in {figures['seconds']:.1f} s); "
@@ -347,6 +368,12 @@ def report(name: str, figures: dict[str, Any]) -> None:
         f"{name} {seconds / delivered * 1000:.2f}" for name, seconds in figures["cpu"].items()
     )
     print(f"{'':<20} CPU ms per alert: {per_alert}")
+    sql: Counter[str] = figures["sql"]
+    if sql:
+        print(f"{'':<20} SQL per alert: {sum(sql.values()) / delivered:.2f} statements (commits included)")
+        if verbose:
+            for text, n in sql.most_common():
+                print(f"{'':<24} {n / delivered:5.2f}  {text}")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -397,7 +424,7 @@ async def main(args: argparse.Namespace) -> None:
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"homes {args.homes}; one camera event per home, round-robin; {time.monotonic() - began:.0f} s")
     for name, figures in results.items():
-        report(name, figures)
+        report(name, figures, args.sql)
     pipeline, relay_tp = results["pipeline throughput"], results["relay throughput"]
     slow, floor = results["pipeline latency"], results["relay latency"]
     ratio = slow["p99"] / floor["p99"] if floor["p99"] else float("inf")
@@ -433,5 +460,6 @@ if __name__ == "__main__":
     parser.add_argument("--latency-seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=int, default=300, help="events of the warm-up run")
     parser.add_argument("--warmup-rate", type=float, default=100.0)
+    parser.add_argument("--sql", action="store_true", help="list the pipeline's SQL statements per alert")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds without a new photo to give up")
     eventloop.run(main(parser.parse_args()))
