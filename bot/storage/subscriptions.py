@@ -13,10 +13,20 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.domain.permissions import Membership
 from bot.domain.routing import PEOPLE_ALL, MuteRule, SubscriptionRule
-from bot.storage.models import AuditEntry, Event, Home, HomeDevice, HomeMember, Mute, Subscription
+from bot.storage.models import (
+    AuditEntry,
+    Event,
+    Home,
+    HomeDevice,
+    HomeMember,
+    Mute,
+    Subscription,
+    TelegramUser,
+)
 from bot.storage.upsert import insert_ignore
 
 # Columns of Subscription a settings change may touch.
@@ -62,28 +72,41 @@ async def load_routing_many(
     now: datetime,
     *,
     timezones: Mapping[str, str] | None = None,
+    languages: dict[int, str | None] | None = None,
 ) -> dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]]:
     """`load_routing` for several homes in three queries (intake handles a webhook batch at once); two
-    when the caller already read the homes' `timezones`."""
+    when the caller already read the homes' `timezones`.
+
+    `languages`, when given, is filled from the same query with the language of each subscribed chat, as
+    `bot.watcher.sending.chat_language` tells it: a private chat's user's, else the subscriber's."""
     wanted = list(dict.fromkeys(home_ids))
     routing: dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]] = {
         home_id: ([], [], "UTC") for home_id in wanted
     }
     if not wanted:
         return routing
-    subscriptions = await session.scalars(
-        select(Subscription)
+    private, subscriber = aliased(TelegramUser), aliased(TelegramUser)
+    rows = await session.execute(
+        select(Subscription, private.id, private.language_code, subscriber.language_code)
+        .outerjoin(private, private.id == Subscription.chat_id)
+        .outerjoin(subscriber, subscriber.id == Subscription.created_by)
         .where(Subscription.home_id.in_(wanted), Subscription.active.is_(True))
         .order_by(Subscription.id)
     )
-    for sub in subscriptions:
+    for sub, user_id, own_language, subscriber_language in rows:
         routing[sub.home_id][0].append(to_rule(sub))
+        if languages is None:
+            continue
+        if user_id is not None:
+            languages[sub.chat_id] = own_language
+        else:
+            languages.setdefault(sub.chat_id, subscriber_language)
     mutes = await session.scalars(select(Mute).where(Mute.home_id.in_(wanted), Mute.until > now))
     for m in mutes:
         routing[m.home_id][1].append(MuteRule(m.chat_id, m.device_id, m.until))
     if timezones is None:
-        rows = await session.execute(select(Home.id, Home.timezone).where(Home.id.in_(wanted)))
-        timezones = {home_id: timezone for home_id, timezone in rows}
+        zones = await session.execute(select(Home.id, Home.timezone).where(Home.id.in_(wanted)))
+        timezones = {home_id: timezone for home_id, timezone in zones}
     for home_id in wanted:
         if home_id in timezones:
             rules, mute_rules, _ = routing[home_id]

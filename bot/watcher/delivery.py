@@ -220,9 +220,12 @@ class DeliveryWorker:
         self._start(sorted(rows, key=lambda row: (row.event.time, row.event_pk, row.id)))
 
     def prefetch(self, events: Sequence[SecurityEvent]) -> None:
-        """Intake is about to store these events: start downloading their pictures now."""
-        if self._accepting:
-            self.sender.prefetch(events)
+        """Intake is about to store these events: start downloading their pictures now, for as many as
+        this worker has room to take at once (in a backlog the pictures are fetched when their turn
+        comes, as without a prefetch, rather than all at once and too early)."""
+        room = self._free() if self._accepting else 0
+        if room > 0:
+            self.sender.prefetch(events[:room])
 
     def wake(self) -> None:
         self.wakeup.set()

@@ -36,7 +36,7 @@ from bot.domain.routing import recipients
 from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Home, HomeDevice, HomeMember, NetatmoLink
 from bot.storage.subscriptions import load_routing_many
-from bot.watcher.hints import AlertHints, chat_languages
+from bot.watcher.hints import AlertHints
 from bot.watcher.outbox import PENDING, Claimed
 from bot.watcher.reachability import is_connection_event, observations_from_events, observe
 
@@ -293,11 +293,13 @@ async def _ingest_homes(
     new = [event for event in events if (event.home_id, event.event_id, event.subevent_id) in stored]
     if not new or not deliver:
         return new
+    languages: dict[int, str | None] = {}
     routing = await load_routing_many(
         session,
         sorted({event.home_id for event in new}),
         now,
         timezones={home_id: facts.timezone for home_id, facts in homes.items()},
+        languages=languages,
     )
     deliveries: list[dict[str, Any]] = []
     queued: dict[tuple[int, int], tuple[SecurityEvent, bool]] = {}  # (event pk, chat) -> (event, silent)
@@ -335,9 +337,7 @@ async def _ingest_homes(
         await session.execute(_statement(session, "deliveries"), deliveries[leased:])
     if leased:
         inserted = await session.execute(_statement(session, "leased_deliveries"), deliveries[:leased])
-        returned = inserted.all()
-        languages = await chat_languages(session, {chat_id for _, _, chat_id in returned})
-        for delivery_id, event_pk, chat_id in returned:
+        for delivery_id, event_pk, chat_id in inserted:
             event, silent = queued[(event_pk, chat_id)]
             handover.rows.append(
                 Claimed(

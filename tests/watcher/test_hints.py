@@ -19,7 +19,7 @@ from bot.storage.models import (
     TelegramChat,
     TelegramUser,
 )
-from bot.watcher.hints import chat_languages
+from bot.storage.subscriptions import load_routing_many
 from bot.watcher.intake import accept
 from bot.watcher.outbox import Claimed
 from bot.watcher.sending import ChatRenderer, chat_language
@@ -110,15 +110,16 @@ async def test_hints_match_the_lookups_they_replace(database_url: str) -> None:
         assert by_chat[("e1", GROUP)].language == "de"  # type: ignore[union-attr]
 
 
-async def test_chat_languages_of_private_chats_groups_and_strangers(database_url: str) -> None:
+async def test_the_routing_read_tells_each_subscribed_chats_language(database_url: str) -> None:
     async with database(database_url) as sessions:
         await _seed(sessions)
+        languages: dict[int, str | None] = {}
         async with sessions() as session:
-            found = await chat_languages(session, [OWNER, GROUP, -1, OWNER])
-            assert found == {OWNER: "fr", GROUP: "de", -1: None}
-            for chat_id in found:
-                assert found[chat_id] == await chat_language(session, chat_id)
-            assert await chat_languages(session, []) == {}
+            routing = await load_routing_many(session, [HOME], datetime.now(UTC), languages=languages)
+            assert sorted(rule.chat_id for rule in routing[HOME][0]) == [GROUP, OWNER]
+            assert languages == {OWNER: "fr", GROUP: "de"}
+            for chat_id, language in languages.items():
+                assert language == await chat_language(session, chat_id)
 
 
 class NoDatabase:
