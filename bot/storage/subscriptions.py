@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -74,8 +74,8 @@ async def load_routing_many(
     timezones: Mapping[str, str] | None = None,
     languages: dict[int, str | None] | None = None,
 ) -> dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]]:
-    """`load_routing` for several homes in three queries (intake handles a webhook batch at once); two
-    when the caller already read the homes' `timezones`.
+    """`load_routing` for several homes in two queries (intake handles a webhook batch at once): the
+    subscriptions with their chats' running mutes, and the homes' time zones unless the caller read them.
 
     `languages`, when given, is filled from the same query with the language of each subscribed chat, as
     `bot.watcher.sending.chat_language` tells it: a private chat's user's, else the subscriber's."""
@@ -86,14 +86,32 @@ async def load_routing_many(
     if not wanted:
         return routing
     private, subscriber = aliased(TelegramUser), aliased(TelegramUser)
+    running_mute = and_(
+        Mute.chat_id == Subscription.chat_id, Mute.home_id == Subscription.home_id, Mute.until > now
+    )
     rows = await session.execute(
-        select(Subscription, private.id, private.language_code, subscriber.language_code)
+        select(
+            Subscription,
+            private.id,
+            private.language_code,
+            subscriber.language_code,
+            Mute.id,
+            Mute.device_id,
+            Mute.until,
+        )
         .outerjoin(private, private.id == Subscription.chat_id)
         .outerjoin(subscriber, subscriber.id == Subscription.created_by)
+        .outerjoin(Mute, running_mute)  # only the mutes of subscribed chats matter to routing
         .where(Subscription.home_id.in_(wanted), Subscription.active.is_(True))
-        .order_by(Subscription.id)
+        .order_by(Subscription.id, Mute.id)
     )
-    for sub, user_id, own_language, subscriber_language in rows:
+    seen: set[int] = set()
+    for sub, user_id, own_language, subscriber_language, mute_id, muted_device, until in rows:
+        if mute_id is not None:
+            routing[sub.home_id][1].append(MuteRule(sub.chat_id, muted_device, until))
+        if sub.id in seen:  # one row per running mute of the chat
+            continue
+        seen.add(sub.id)
         routing[sub.home_id][0].append(to_rule(sub))
         if languages is None:
             continue
@@ -101,9 +119,6 @@ async def load_routing_many(
             languages[sub.chat_id] = own_language
         else:
             languages.setdefault(sub.chat_id, subscriber_language)
-    mutes = await session.scalars(select(Mute).where(Mute.home_id.in_(wanted), Mute.until > now))
-    for m in mutes:
-        routing[m.home_id][1].append(MuteRule(m.chat_id, m.device_id, m.until))
     if timezones is None:
         zones = await session.execute(select(Home.id, Home.timezone).where(Home.id.in_(wanted)))
         timezones = {home_id: timezone for home_id, timezone in zones}

@@ -153,7 +153,11 @@ class DeliveryWorker:
     # -- the loop ------------------------------------------------------------------------------------
     async def _run(self) -> None:
         config = self.config
+        # In a backlog, claim again only once this much room is free: one claim transaction for many
+        # rows, not one per finished send (each is a write that queues with intake and the records).
+        refill = max(1, min(config.batch, config.max_in_flight) // 2)
         while True:
+            wanted = min(config.batch, self._free())
             try:
                 claimed = await self.claim_once()
             except asyncio.CancelledError:
@@ -161,11 +165,10 @@ class DeliveryWorker:
             except Exception:
                 LOG.exception("delivery_claim_failed")
                 claimed = 0
-            if claimed and self._free() > 0:
-                continue  # more rows may be due: claim again before waiting
-            if self._free() <= 0:
-                self._room.clear()
-                await self._room.wait()
+            if wanted <= 0 or (claimed and claimed >= wanted):  # full, or more rows are probably due
+                while self._free() < refill:
+                    self._room.clear()
+                    await self._room.wait()
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), timeout=config.scan_interval)

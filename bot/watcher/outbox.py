@@ -24,6 +24,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent, event_from_dict
+from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Mute, Subscription, TelegramChat
 from bot.storage.upsert import upsert
 from bot.watcher.hints import AlertHints
@@ -73,7 +74,7 @@ async def claim_due(sessions: Sessions, owner: str, lease_seconds: float, limit:
     now = _now()
     free = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
     due = and_(Delivery.state.in_(WORKABLE), Delivery.next_attempt_at <= now, free)
-    async with sessions.begin() as session:
+    async with hot_write(sessions), sessions.begin() as session:
         candidates = (
             select(Delivery.id).where(due).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
         )
@@ -115,7 +116,7 @@ async def renew(sessions: Sessions, owner: str, ids: Sequence[int], lease_second
     """Extend the leases this process still works on, so a slow send is not taken over mid-way."""
     if not ids:
         return
-    async with sessions.begin() as session:
+    async with hot_write(sessions), sessions.begin() as session:
         await session.execute(
             update(Delivery)
             .where(Delivery.id.in_(list(ids)), Delivery.lease_owner == owner)
@@ -159,7 +160,7 @@ async def reschedule(
     }
     if count:
         values["attempts"] = Delivery.attempts + 1
-    async with sessions.begin() as session:
+    async with hot_write(sessions), sessions.begin() as session:
         await session.execute(
             update(Delivery)
             .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
@@ -170,7 +171,7 @@ async def reschedule(
 
 async def finish(sessions: Sessions, delivery_id: int, state: str, error: str | None = None) -> None:
     """Put a row in a final state (failed, skipped, or sent without the late picture)."""
-    async with sessions.begin() as session:
+    async with hot_write(sessions), sessions.begin() as session:
         await session.execute(
             update(Delivery)
             .where(Delivery.id == delivery_id)

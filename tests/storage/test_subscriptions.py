@@ -184,3 +184,30 @@ async def test_members_homes_devices_people_audit(sessions: async_sessionmaker[A
         assert entry is not None
         assert (entry.telegram_user_id, entry.action, entry.outcome) == (20, "alert.monitoring", "denied")
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+
+
+async def test_routing_many_reads_each_subscription_once_with_all_its_running_mutes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        assert await repo.subscribe(session, -100, HOME, 20) == "created"
+        assert await repo.subscribe(session, 10, HOME, 10) == "created"
+        await repo.add_mute(session, -100, HOME, CAM, NOW + timedelta(hours=1), 20)
+        await repo.add_mute(session, -100, HOME, None, NOW + timedelta(minutes=30), 20)
+        await repo.add_mute(session, 10, HOME, CAM, NOW - timedelta(minutes=1), 10)  # over
+        await repo.add_mute(session, 10, "other", None, NOW + timedelta(hours=8), 10)  # another home
+    async with sessions() as session:
+        routing = await repo.load_routing_many(session, [HOME, "other"], NOW)
+        old_style = await repo.load_routing(session, HOME, NOW)
+    rules, mutes, zone = routing[HOME]
+    assert sorted(rule.chat_id for rule in rules) == [-100, 10]  # once each, however many mutes
+    assert sorted(mutes, key=lambda m: m.until) == [
+        MuteRule(-100, None, NOW + timedelta(minutes=30)),
+        MuteRule(-100, CAM, NOW + timedelta(hours=1)),
+    ]
+    assert zone == "Europe/Paris"
+    assert (sorted(rules, key=lambda r: r.chat_id), sorted(mutes, key=lambda m: m.until)) == (
+        sorted(old_style[0], key=lambda r: r.chat_id),
+        sorted(old_style[1], key=lambda m: m.until),
+    )
+    assert routing["other"] == ([], [], "UTC")  # nobody subscribed: its mute does not matter
