@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -187,39 +187,25 @@ async def ingest_new(
     deliver: bool = True,
     now: datetime | None = None,
     handoff: DeliveryHandoff | None = None,
-    webhook_homes: Collection[str] = (),
-    webhook_at: datetime | None = None,
 ) -> list[SecurityEvent]:
-    """Like `ingest`, returning the events that were new (the ones this call stored).
-
-    `webhook_homes`: homes a webhook just came for; their `last_webhook_at` is set to `webhook_at` in the
-    same transaction (one write transaction per webhook batch, not two).
-    """
+    """Like `ingest`, returning the events that were new (the ones this call stored)."""
     now = now or datetime.now(UTC)
     by_home: dict[str, dict[tuple[str, str, str], SecurityEvent]] = defaultdict(dict)
     for event in events:
         by_home[event.home_id].setdefault(event.key, event)  # duplicates within one batch count once
-    if not by_home and not webhook_homes:
+    if not by_home:
         return []
     new: list[SecurityEvent] = []
     handover = _Handover(handoff if deliver else None)
     try:
         # One transaction for the whole batch, all homes at once; in-process writers queue (SQLite).
         async with hot_write(sessions), sessions.begin() as session:
-            if by_home:
-                active = await _active_homes(session, by_home)
-                skipped = set(by_home) - set(active)
-                if skipped:
-                    LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
-                batches = {home_id: list(by_home[home_id].values()) for home_id in sorted(active)}
-                new = await _ingest_homes(session, batches, active, source, deliver, now, handover)
-            if webhook_homes:  # last: SQLite's write lock is taken by the first write anyway
-                await session.execute(
-                    update(Home)
-                    .where(Home.id.in_(list(webhook_homes)))
-                    .values(last_webhook_at=webhook_at or now)
-                    .execution_options(synchronize_session=False)
-                )
+            active = await _active_homes(session, by_home)
+            skipped = set(by_home) - set(active)
+            if skipped:
+                LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
+            batches = {home_id: list(by_home[home_id].values()) for home_id in sorted(active)}
+            new = await _ingest_homes(session, batches, active, source, deliver, now, handover)
     except BaseException:
         handover.settle(committed=False)
         raise
@@ -236,28 +222,17 @@ async def accept(
     reachability: bool = True,
     now: datetime | None = None,
     handoff: DeliveryHandoff | None = None,
-    webhook_homes: Collection[str] = (),
-    webhook_at: datetime | None = None,
 ) -> list[SecurityEvent]:
     """The whole intake of a batch of normalised events; returns the new ones.
 
     Raw connection/disconnection events are stored without alerts and fed to the reachability rules, which
     alert only for outages longer than the threshold (see `bot.watcher.reachability`); a device coming back
     after such an outage is alerted here at once. With a `handoff`, the alerts go to the local delivery
-    worker in memory (see the module docstring). `webhook_homes`/`webhook_at`: as in `ingest_new`.
+    worker in memory (see the module docstring).
     """
     connections = [event for event in events if is_connection_event(event)]
     others = [event for event in events if not is_connection_event(event)]
-    new = await ingest_new(
-        sessions,
-        others,
-        source,
-        deliver=deliver,
-        now=now,
-        handoff=handoff,
-        webhook_homes=webhook_homes,
-        webhook_at=webhook_at,
-    )
+    new = await ingest_new(sessions, others, source, deliver=deliver, now=now, handoff=handoff)
     new_connections = await ingest_new(sessions, connections, source, deliver=False, now=now)
     if reachability and new_connections:
         back = await observe(sessions, observations_from_events(new_connections))

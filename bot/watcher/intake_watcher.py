@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from telegram.ext import Application
 
 from bot.app import Component
 from bot.domain.events import SecurityEvent
 from bot.netatmo.events import parse_webhook
 from bot.services import Services
-from bot.storage.models import HomeDevice
+from bot.storage.models import Home, HomeDevice
 from bot.watcher.delivery import delivery_handoff, wake_delivery
 from bot.watcher.intake import accept, ingest
 from bot.watcher.leases import process_owner_id, release, try_lease
@@ -44,8 +44,9 @@ class WatcherConfig:
     registration_interval: float = 60.0
     concurrency: int = 4  # homes polled at once by this replica
     webhook_batch: int = 200  # pushes handled in one intake batch
-    # `Home.last_webhook_at` tells the poller that webhooks flow (`PollConfig.flow_window`, hours); writing
-    # it once a minute per home is precise enough and keeps a write off the path of most alerts.
+    # `Home.last_webhook_at` tells the poller that webhooks flow (`PollConfig.flow_window`, hours). It is
+    # written by the poll loop, before it picks due homes, for the homes heard from since (one UPDATE,
+    # not one per intake transaction on the alert's path), at most once a minute per home.
     webhook_note_interval: float = 60.0
 
 
@@ -83,7 +84,8 @@ class IntakeWatcher:
         self._homes = 0
         self._registered = 0
         self._loop_failures = 0
-        self._webhook_noted: dict[str, float] = {}  # home -> monotonic time last_webhook_at was written
+        self._webhook_noted: dict[str, float] = {}  # home -> monotonic time last_webhook_at was queued
+        self._webhook_heard: dict[str, datetime] = {}  # homes whose last_webhook_at is to be written
 
     # lifecycle ------------------------------------------------------------------------------------------
 
@@ -102,6 +104,10 @@ class IntakeWatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        try:
+            await self.note_webhooks()
+        except Exception:  # the database is gone: the next start polls sooner, nothing is lost
+            LOG.warning("webhook_note_failed_at_stop homes=%d", len(self._webhook_heard))
         self.services.health.watcher["state"] = "stopped"
 
     def poll_soon(self, home_id: str) -> None:
@@ -153,21 +159,33 @@ class IntakeWatcher:
         noted, moment = self._webhook_noted, time.monotonic()
         interval = self.config.webhook_note_interval
         stale = [h for h in sorted(seen_homes) if moment - noted.get(h, -math.inf) >= interval]
-        new = await accept(
-            self.sessions,
-            events,
-            "webhook",
-            handoff=handoff,
-            webhook_homes=stale,
-            webhook_at=self.clock(),
-        )
+        new = await accept(self.sessions, events, "webhook", handoff=handoff)
         if len(noted) > 100_000:
             noted.clear()
         noted.update(dict.fromkeys(stale, moment))
+        self._webhook_heard.update(dict.fromkeys(stale, self.clock()))
         if new and handoff is None:
             wake_delivery(self.services)
         self._report()
         return len(new)
+
+    async def note_webhooks(self) -> None:
+        """Write `last_webhook_at` of the homes heard from since the last time (see `WatcherConfig`)."""
+        heard, self._webhook_heard = self._webhook_heard, {}
+        if not heard:
+            return
+        try:
+            async with self.sessions.begin() as session:
+                await session.execute(
+                    update(Home)
+                    .where(Home.id.in_(sorted(heard)))
+                    .values(last_webhook_at=max(heard.values()))
+                    .execution_options(synchronize_session=False)
+                )
+        except BaseException:
+            for home_id, at in heard.items():  # next turn, then
+                self._webhook_heard.setdefault(home_id, at)
+            raise
 
     async def _control(self, kind: str, user_id: str | None, push_type: str) -> None:
         if kind == "activation":
@@ -205,6 +223,7 @@ class IntakeWatcher:
     async def run_once(self) -> int:
         """One turn: poll every due home (leased), then the offline rules; returns new events."""
         now = self.clock()
+        await self.note_webhooks()
         forced, self.forced = self.forced, set()
         homes, self._homes = await due_homes(self.sessions, now, forced)
         semaphore = asyncio.Semaphore(self.config.concurrency)
