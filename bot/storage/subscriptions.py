@@ -7,11 +7,12 @@ row together.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Executable, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -66,6 +67,35 @@ async def load_routing(
     return rules, mute_rules, timezone or "UTC"
 
 
+@functools.cache
+def _routing_query() -> Executable:
+    """The subscriptions of some homes (`home_ids`) with their chats' languages and mutes running at
+    `now`: built once, since building this statement cost more than running it (intake runs it for every
+    webhook batch)."""
+    private, subscriber = aliased(TelegramUser), aliased(TelegramUser)
+    running_mute = and_(
+        Mute.chat_id == Subscription.chat_id,
+        Mute.home_id == Subscription.home_id,
+        Mute.until > bindparam("now"),
+    )
+    return (
+        select(
+            Subscription,
+            private.id,
+            private.language_code,
+            subscriber.language_code,
+            Mute.id,
+            Mute.device_id,
+            Mute.until,
+        )
+        .outerjoin(private, private.id == Subscription.chat_id)
+        .outerjoin(subscriber, subscriber.id == Subscription.created_by)
+        .outerjoin(Mute, running_mute)  # only the mutes of subscribed chats matter to routing
+        .where(Subscription.home_id.in_(bindparam("home_ids", expanding=True)), Subscription.active.is_(True))
+        .order_by(Subscription.id, Mute.id)
+    )
+
+
 async def load_routing_many(
     session: AsyncSession,
     home_ids: Sequence[str],
@@ -85,26 +115,7 @@ async def load_routing_many(
     }
     if not wanted:
         return routing
-    private, subscriber = aliased(TelegramUser), aliased(TelegramUser)
-    running_mute = and_(
-        Mute.chat_id == Subscription.chat_id, Mute.home_id == Subscription.home_id, Mute.until > now
-    )
-    rows = await session.execute(
-        select(
-            Subscription,
-            private.id,
-            private.language_code,
-            subscriber.language_code,
-            Mute.id,
-            Mute.device_id,
-            Mute.until,
-        )
-        .outerjoin(private, private.id == Subscription.chat_id)
-        .outerjoin(subscriber, subscriber.id == Subscription.created_by)
-        .outerjoin(Mute, running_mute)  # only the mutes of subscribed chats matter to routing
-        .where(Subscription.home_id.in_(wanted), Subscription.active.is_(True))
-        .order_by(Subscription.id, Mute.id)
-    )
+    rows = await session.execute(_routing_query(), {"home_ids": wanted, "now": now})
     seen: set[int] = set()
     for sub, user_id, own_language, subscriber_language, mute_id, muted_device, until in rows:
         if mute_id is not None:

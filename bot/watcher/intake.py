@@ -20,6 +20,7 @@ before the rows are sent, their leases expire and any replica claims them, exact
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Executable, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -128,13 +129,10 @@ class _HomeFacts:
         return AlertHints(self.name, self.timezone, device_name, self.link_id, language)
 
 
-async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[str, _HomeFacts]:
-    """The homes among `home_ids` that at least one active Netatmo link still sees, with their name, time
-    zone, devices and that link (the one linked longest, as `NetatmoGateway.link_for_home` picks): one
-    query for the whole batch."""
-    wanted = list(set(home_ids))
-    if not wanted:
-        return {}
+@functools.cache
+def _active_homes_query() -> Executable:
+    """Built once (building it cost more than running it): the homes among `home_ids` with an active
+    link, the one linked longest, their devices."""
     active_link = (
         select(NetatmoLink.id)
         .join(HomeMember, HomeMember.link_id == NetatmoLink.id)
@@ -144,12 +142,22 @@ async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[
         .correlate(Home)
         .scalar_subquery()
     )
-    rows = await session.execute(
+    return (
         select(Home.id, Home.timezone, Home.name, active_link, HomeDevice.device_id, HomeDevice.type)
         .add_columns(HomeDevice.name)
         .outerjoin(HomeDevice, HomeDevice.home_id == Home.id)
-        .where(Home.id.in_(wanted), active_link.is_not(None))
+        .where(Home.id.in_(bindparam("home_ids", expanding=True)), active_link.is_not(None))
     )
+
+
+async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[str, _HomeFacts]:
+    """The homes among `home_ids` that at least one active Netatmo link still sees, with their name, time
+    zone, devices and that link (the one linked longest, as `NetatmoGateway.link_for_home` picks): one
+    query for the whole batch."""
+    wanted = list(set(home_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(_active_homes_query(), {"home_ids": wanted})
     homes: dict[str, _HomeFacts] = {}
     for home_id, timezone, name, link_id, device_id, device_type, device_name in rows:
         facts = homes.get(home_id)

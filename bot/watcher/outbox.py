@@ -16,11 +16,12 @@ hard kill to the one message that was in flight.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Executable, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent, event_from_dict
@@ -247,6 +248,27 @@ async def follow_migration(sessions: Sessions, old_id: int, new_id: int) -> None
         )
 
 
+@functools.cache
+def _latest_camera_message() -> Executable:
+    """The newest message in a chat about one camera's events within a time span: asked before every
+    alert, so built once (building it cost more than running it)."""
+    return (
+        select(Delivery.telegram_message_id)
+        .join(Event, Event.id == Delivery.event_pk)
+        .where(
+            Delivery.chat_id == bindparam("chat_id"),
+            Delivery.telegram_message_id.is_not(None),
+            Delivery.state.in_((SENT, AWAITING_PHOTO)),
+            Event.home_id == bindparam("home_id"),
+            Event.device_id == bindparam("device_id"),
+            Event.time >= bindparam("since"),
+            Event.time <= bindparam("until"),
+        )
+        .order_by(Delivery.telegram_message_id.desc())
+        .limit(1)
+    )
+
+
 async def group_head(
     session: AsyncSession, chat_id: int, event: SecurityEvent, window: float, max_events: int
 ) -> GroupHead | None:
@@ -258,19 +280,14 @@ async def group_head(
     if event.device_id is None:
         return None
     latest = await session.execute(
-        select(Delivery.telegram_message_id)
-        .join(Event, Event.id == Delivery.event_pk)
-        .where(
-            Delivery.chat_id == chat_id,
-            Delivery.telegram_message_id.is_not(None),
-            Delivery.state.in_((SENT, AWAITING_PHOTO)),
-            Event.home_id == event.home_id,
-            Event.device_id == event.device_id,
-            Event.time >= event.time - int(window),
-            Event.time <= event.time + int(window),
-        )
-        .order_by(Delivery.telegram_message_id.desc())
-        .limit(1)
+        _latest_camera_message(),
+        {
+            "chat_id": chat_id,
+            "home_id": event.home_id,
+            "device_id": event.device_id,
+            "since": event.time - int(window),
+            "until": event.time + int(window),
+        },
     )
     message_id = latest.scalar_one_or_none()
     if message_id is None:
