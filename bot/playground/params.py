@@ -179,7 +179,9 @@ async def decode_request(request: web.Request) -> Params:
             form = await request.post()
             for name, value in form.items():
                 if isinstance(value, web.FileField):
-                    files[name] = UploadedFile(value.file.read(), value.filename, value.content_type)
+                    with value.file:  # aiohttp's temporary file: closed now, not whenever it is collected
+                        data = value.file.read()
+                    files[name] = UploadedFile(data, value.filename, value.content_type)
                 else:
                     values[name] = value if isinstance(value, str) else bytes(value).decode()
         else:
