@@ -6,9 +6,11 @@ outbox rows, in the same transaction. So an event is alerted at most once per ch
 never lost between "stored" and "queued".
 
 Throughput matters (a busy home after an outage, a webhook burst, the bench): a batch of events of any
-number of homes is handled in one transaction with a fixed number of statements — one device-type read,
-multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, one routing read (three queries for all homes) and
-multi-row outbox inserts — no per-home or per-event round trips and no Netatmo calls.
+number of homes is handled in one transaction with a fixed number of statements — one read of the homes
+(active link, zone, names, devices), a multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, one routing
+read (subscriptions with their chats' languages and running mutes) and multi-row outbox inserts — no
+per-home or per-event round trips and no Netatmo calls. What the homes read says also travels with the
+rows handed to the local worker (`bot.watcher.hints`), so their first send looks nothing up again.
 
 Handoff. When the caller passes a `DeliveryHandoff` (the local delivery worker, when it runs and has
 room), the outbox rows it has room for are inserted already leased to it — `lease_owner` = its owner,
