@@ -159,7 +159,8 @@ async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[
     wanted = list(set(home_ids))
     if not wanted:
         return {}
-    rows = await session.execute(_active_homes_query(), {"home_ids": wanted})
+    connection = await session.connection()  # Core statements: the ORM's execution path costs more
+    rows = await connection.execute(_active_homes_query(), {"home_ids": wanted})
     homes: dict[str, _HomeFacts] = {}
     for home_id, timezone, name, link_id, device_id, device_type, device_name in rows:
         facts = homes.get(home_id)
@@ -271,9 +272,11 @@ async def _ingest_homes(
         for event in batches[home_id]
     ]
     stored: dict[tuple[str, str, str], int] = {}
+    connection = await session.connection()  # the inserts are Core statements: no ORM execution path
     if events:
         rows = [_event_row(event, source, now) for event in events]
-        for pk, home_id, event_id, subevent_id in await session.execute(_statement(session, "events"), rows):
+        inserted_events = await connection.execute(_statement(session, "events"), rows)
+        for pk, home_id, event_id, subevent_id in inserted_events:
             stored[(home_id, event_id, subevent_id)] = pk
     new = [event for event in events if (event.home_id, event.event_id, event.subevent_id) in stored]
     if not new or not deliver:
@@ -319,9 +322,9 @@ async def _ingest_homes(
         for row in deliveries[:leased]:
             row["lease_owner"], row["lease_until"] = to.owner, lease_until
     if len(deliveries) > leased:
-        await session.execute(_statement(session, "deliveries"), deliveries[leased:])
+        await connection.execute(_statement(session, "deliveries"), deliveries[leased:])
     if leased:
-        inserted = await session.execute(_statement(session, "leased_deliveries"), deliveries[:leased])
+        inserted = await connection.execute(_statement(session, "leased_deliveries"), deliveries[:leased])
         for delivery_id, event_pk, chat_id in inserted:
             event, silent = queued[(event_pk, chat_id)]
             handover.rows.append(
