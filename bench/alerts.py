@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -398,6 +399,7 @@ async def main(args: argparse.Namespace) -> None:
                 )
                 relay = Relay(emulator_child.info, args.homes)
                 await relay.start()
+                gc.freeze()  # as `bot.app.run_until_signalled` does once the bot has started
                 count = int(args.rate * args.seconds)
                 try:
                     for name, url in (("relay", relay.url), ("pipeline", hook)):
