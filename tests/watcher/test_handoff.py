@@ -174,3 +174,21 @@ async def test_rows_pre_leased_by_a_dead_process_are_reclaimed_after_the_lease(
             await harness.worker.stop()
         for chat in chats:
             assert [m.text for m in emulator.messages(chat)] == ["alert orphan"]
+
+
+async def test_a_backlog_is_claimed_in_batches_not_one_row_per_finished_send(
+    emulator: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = replace(QUIET, max_in_flight=10, batch=10)  # claims again once 5 rows of room are free
+    async with running_worker(emulator, database_url, config=config) as harness:
+        chats = await _chats(emulator, harness, 40)
+        claims = _count_claims(monkeypatch)
+        await accept(harness.sessions, [make_event("backlog")], "webhook")  # no handoff: 40 unleased rows
+        harness.worker.wake()
+        rows = await _all_sent(harness, timeout=30.0)
+        assert len(rows) == 40
+        for chat in chats:
+            assert [m.text for m in emulator.messages(chat)] == ["alert backlog"]
+        assert claims[0] == 10
+        assert all(limit >= 5 for limit in claims), claims  # never a claim for a single freed slot
+        assert len(claims) <= 10, claims  # 10, then about 5 at a time, not ~31 single-row claims
