@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain.events import Severity
 from bot.watcher import outbox
 from bot.watcher.delivery import delivery_handoff
 from bot.watcher.intake import accept
@@ -192,3 +193,18 @@ async def test_a_backlog_is_claimed_in_batches_not_one_row_per_finished_send(
         assert claims[0] == 10
         assert all(limit >= 5 for limit in claims), claims  # never a claim for a single freed slot
         assert len(claims) <= 10, claims  # 10, then about 5 at a time, not ~31 single-row claims
+
+
+async def test_pictures_are_prefetched_only_for_rows_the_worker_has_room_for(
+    emulator: Any, database_url: str
+) -> None:
+    config = replace(QUIET, max_in_flight=2)
+    async with running_worker(emulator, database_url, config=config) as harness:
+        urls = [f"{SNAP}?n={i}" for i in range(5)]
+        harness.gateway.images.update({url: jpeg() for url in urls})
+        harness.worker.prefetch([make_event(f"pf{i}", snapshot_url=url) for i, url in enumerate(urls)])
+        alarm = make_event("pf-alarm", snapshot_url=f"{SNAP}?alarm", severity=Severity.ALARM)
+        harness.gateway.images[f"{SNAP}?alarm"] = jpeg()
+        harness.worker.prefetch([alarm])  # an alarm never waits for its picture: nothing to prefetch
+        await asyncio.sleep(0.1)
+        assert harness.gateway.calls == urls[:2]
