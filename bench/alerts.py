@@ -1,6 +1,7 @@
 """Alert pipeline benchmark: signed Netatmo webhooks in → sendPhoto out, against a minimal direct relay.
 
     .venv/bin/python bench/alerts.py [--homes 1000] [--rate 600] [--seconds 5] [--latency-rate 0]
+                                     [--light-rate 10] [--sql]
 
 Three processes on 127.0.0.1, talking HTTP only: the Netatmo simulator and the Telegram Bot API emulator
 each run in a child process (`bench/standins.py`); this process runs the system under test, one at a time:
