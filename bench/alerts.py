@@ -1,7 +1,7 @@
 """Alert pipeline benchmark: signed Netatmo webhooks in → sendPhoto out, against a minimal direct relay.
 
     .venv/bin/python bench/alerts.py [--homes 1000] [--rate 600] [--seconds 5] [--latency-rate 0]
-                                     [--light-rate 10] [--sql]
+                                     [--light-rate 10] [--sql] [--database-url postgresql+asyncpg://…]
 
 Three processes on 127.0.0.1, talking HTTP only: the Netatmo simulator and the Telegram Bot API emulator
 each run in a child process (`bench/standins.py`); this process runs the system under test, one at a time:
@@ -47,7 +47,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from telegram import Bot
 from telegram.ext import Application
 
@@ -58,6 +58,7 @@ from bot.chat.telegram_request import AiohttpRequest
 from bot.config import Settings
 from bot.services import Services
 from bot.simulator import SimulatorConfig
+from bot.storage.engine import create_engine
 from bot.storage.models import (
     Home,
     HomeDevice,
@@ -270,6 +271,22 @@ def figures(
     }
 
 
+async def wipe(url: str) -> None:
+    """Empty the database the pipeline is pointed at (`--database-url`): the bench seeds its own homes."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                await connection.execute(text("DROP SCHEMA public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+            else:
+                raise SystemExit(
+                    "--database-url: only PostgreSQL (SQLite is the default, in a temporary folder)"
+                )
+    finally:
+        await engine.dispose()
+
+
 async def start_pipeline(
     args: argparse.Namespace, simulator: str, emulator: dict[str, str], tmp: Path
 ) -> tuple[BotRuntime, str]:
@@ -285,7 +302,10 @@ async def start_pipeline(
         web_port=port,
         public_url=f"http://127.0.0.1:{port}",
         webrtc_ice_servers="",
+        database_url=args.database_url,
     )
+    if args.database_url:
+        await wipe(args.database_url)
     runtime = BotRuntime(
         settings,
         features=(),
@@ -473,6 +493,11 @@ if __name__ == "__main__":
     )
     parser.add_argument("--warmup", type=int, default=300, help="events of the warm-up run")
     parser.add_argument("--warmup-rate", type=float, default=100.0)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="run the pipeline on this PostgreSQL database, which the bench EMPTIES first (default: SQLite)",
+    )
     parser.add_argument("--sql", action="store_true", help="list the pipeline's SQL statements per alert")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds without a new photo to give up")
     eventloop.run(main(parser.parse_args()))
