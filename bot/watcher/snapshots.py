@@ -189,9 +189,7 @@ class SnapshotStore:
         if inspect.isawaitable(link_id):
             link_id = await link_id
         if link_id is not None:
-            if len(self._links) >= 4096:
-                self._links.clear()
-            self._links[home_id] = (now + self._link_ttl, link_id)
+            self.remember_link(home_id, int(link_id))
         return link_id
 
     async def _download(self, event: SecurityEvent) -> bytes | None:
