@@ -36,6 +36,7 @@ from bot.app import Component
 from bot.domain.events import SecurityEvent
 from bot.services import Services
 from bot.watcher import outbox
+from bot.watcher.hints import Expected
 from bot.watcher.leases import process_owner_id
 from bot.watcher.outbox import Claimed
 from bot.watcher.sending import AlertSender, ChatRenderer, Renderer, SendingPolicy
@@ -229,6 +230,11 @@ class DeliveryWorker:
         room = self._free() if self._accepting else 0
         if room > 0:
             self.sender.prefetch(events[:room])
+
+    def expect(self, expected: Sequence[Expected]) -> None:
+        """Intake inserted rows unleased (no room here): keep their hints warm for the claim."""
+        if self._accepting:
+            self.sender.remember(expected)
 
     def wake(self) -> None:
         self.wakeup.set()

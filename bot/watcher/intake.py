@@ -6,11 +6,12 @@ outbox rows, in the same transaction. So an event is alerted at most once per ch
 never lost between "stored" and "queued".
 
 Throughput matters (a busy home after an outage, a webhook burst, the bench): a batch of events of any
-number of homes is handled in one transaction with a fixed number of statements — one read of the homes
-(active link, zone, names, devices), a multi-row INSERT … ON CONFLICT DO NOTHING RETURNING, one routing
-read (subscriptions with their chats' languages and running mutes) and multi-row outbox inserts — no
-per-home or per-event round trips and no Netatmo calls. What the homes read says also travels with the
-rows handed to the local worker (`bot.watcher.hints`), so their first send looks nothing up again.
+number of homes costs a fixed number of statements — two reads side by side before the transaction (the
+homes: active link, zone, names, devices; the routing: subscriptions with their chats' languages and
+running mutes), then one write transaction with a multi-row INSERT … ON CONFLICT DO NOTHING RETURNING and
+multi-row outbox inserts — no per-home or per-event round trips and no Netatmo calls. What the reads say
+also travels with the rows handed to the local worker (`bot.watcher.hints`), so their first send looks
+nothing up again.
 
 Handoff. When the caller passes a `DeliveryHandoff` (the local delivery worker, when it runs and has
 room), the outbox rows it has room for are inserted already leased to it — `lease_owner` = its owner,
@@ -22,6 +23,7 @@ before the rows are sent, their leases expire and any replica claims them, exact
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections import defaultdict
@@ -35,11 +37,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent, event_to_dict
-from bot.domain.routing import recipients
+from bot.domain.routing import MuteRule, SubscriptionRule, recipients
 from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Home, HomeDevice, HomeMember, NetatmoLink
 from bot.storage.subscriptions import load_routing_many
-from bot.watcher.hints import AlertHints
+from bot.watcher.hints import AlertHints, Expected
 from bot.watcher.outbox import PENDING, Claimed
 from bot.watcher.reachability import is_connection_event, observations_from_events, observe
 
@@ -54,7 +56,8 @@ class DeliveryHandoff(Protocol):
     `reserve(n)` grants room for up to `n` rows (0 when full or stopping); intake inserts that many rows
     leased to `owner` for `lease_seconds` and, once its transaction is over, calls `adopt` exactly once
     per reservation with the rows it committed (none if it rolled back), so the reservation is returned.
-    `wake()` asks the worker to claim rows that were inserted unleased.
+    `wake()` asks the worker to claim rows that were inserted unleased, and `expect` gives it their hints
+    first (`bot.watcher.hints`), after the commit.
     """
 
     @property
@@ -67,6 +70,8 @@ class DeliveryHandoff(Protocol):
 
     def adopt(self, rows: Sequence[Claimed], reserved: int) -> None: ...
 
+    def expect(self, expected: Sequence[Expected]) -> None: ...
+
     def wake(self) -> None: ...
 
 
@@ -77,7 +82,7 @@ class _Handover:
     to: DeliveryHandoff | None
     reserved: int = 0
     rows: list[Claimed] = field(default_factory=list)
-    unleased: int = 0
+    unleased: list[Expected] = field(default_factory=list)
 
     def settle(self, committed: bool) -> None:
         if self.to is None:
@@ -86,6 +91,7 @@ class _Handover:
         if reserved:
             self.to.adopt(self.rows if committed else [], reserved)
         if committed and self.unleased:
+            self.to.expect(self.unleased)
             self.to.wake()
 
 
@@ -173,6 +179,45 @@ async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[
     return homes
 
 
+@dataclass
+class _Routing:
+    """Who gets the alerts of the batch's homes (rules, running mutes, zone) and in which language."""
+
+    by_home: dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]] = field(default_factory=dict)
+    languages: dict[int, str | None] = field(default_factory=dict)
+
+
+async def _read_batch(
+    sessions: Sessions, home_ids: list[str], now: datetime, deliver: bool
+) -> tuple[dict[str, _HomeFacts], _Routing]:
+    """The batch's two reads, before its write transaction and side by side on two connections.
+
+    Inside the transaction they held SQLite's single writer lock (`hot_write`) for four of its five
+    round trips, and each round trip through aiosqlite costs several thread hand-offs; outside it they
+    overlap each other and no writer waits for them. What they read is as current as it was inside: a
+    subscription or mute changed a millisecond later would have been missed either way."""
+
+    async def homes() -> dict[str, _HomeFacts]:
+        async with sessions() as session:
+            return await _active_homes(session, home_ids)
+
+    async def routes() -> _Routing:
+        routing = _Routing()
+        if deliver:
+            async with sessions() as session:
+                routing.by_home = await load_routing_many(
+                    session, home_ids, now, timezones={}, languages=routing.languages
+                )
+        return routing
+
+    active, routing = await asyncio.gather(homes(), routes())
+    for home_id, facts in active.items():  # the zones come with the homes, not with the routing
+        if home_id in routing.by_home:
+            rules, mutes, _ = routing.by_home[home_id]
+            routing.by_home[home_id] = (rules, mutes, facts.timezone)
+    return active, routing
+
+
 async def ingest(
     sessions: Sessions,
     events: Sequence[SecurityEvent],
@@ -207,16 +252,16 @@ async def ingest_new(
     if not by_home:
         return []
     new: list[SecurityEvent] = []
+    active, routing = await _read_batch(sessions, list(by_home), now, deliver)
+    skipped = set(by_home) - set(active)
+    if skipped:
+        LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
+    batches = {home_id: list(by_home[home_id].values()) for home_id in sorted(active)}
     handover = _Handover(handoff if deliver else None)
     try:
-        # One transaction for the whole batch, all homes at once; in-process writers queue (SQLite).
+        # One write transaction for the whole batch, all homes at once; in-process writers queue (SQLite).
         async with hot_write(sessions), sessions.begin() as session:
-            active = await _active_homes(session, by_home)
-            skipped = set(by_home) - set(active)
-            if skipped:
-                LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
-            batches = {home_id: list(by_home[home_id].values()) for home_id in sorted(active)}
-            new = await _ingest_homes(session, batches, active, source, deliver, now, handover)
+            new = await _ingest_homes(session, batches, active, routing, source, deliver, now, handover)
     except BaseException:
         handover.settle(committed=False)
         raise
@@ -255,6 +300,7 @@ async def _ingest_homes(
     session: AsyncSession,
     batches: dict[str, list[SecurityEvent]],
     homes: dict[str, _HomeFacts],
+    routing: _Routing,
     source: str,
     deliver: bool,
     now: datetime,
@@ -281,19 +327,11 @@ async def _ingest_homes(
     new = [event for event in events if (event.home_id, event.event_id, event.subevent_id) in stored]
     if not new or not deliver:
         return new
-    languages: dict[int, str | None] = {}
-    routing = await load_routing_many(
-        session,
-        sorted({event.home_id for event in new}),
-        now,
-        timezones={home_id: facts.timezone for home_id, facts in homes.items()},
-        languages=languages,
-    )
     deliveries: list[dict[str, Any]] = []
     queued: dict[tuple[int, int], tuple[SecurityEvent, bool]] = {}  # (event pk, chat) -> (event, silent)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for event in new:
-        rules, mutes, timezone = routing[event.home_id]
+        rules, mutes, timezone = routing.by_home[event.home_id]
         chats = recipients(event, rules, mutes, timezone, now)
         counts[event.home_id][0] += 1
         counts[event.home_id][1] += len(chats)
@@ -316,13 +354,17 @@ async def _ingest_homes(
     if to is not None and deliveries:
         leased = to.reserve(len(deliveries))
         handover.reserved += leased
-        handover.unleased += len(deliveries) - leased
         # Real time, not `now` (a caller's clock): leases are compared with the wall clock.
         lease_until = datetime.now(UTC) + timedelta(seconds=to.lease_seconds)
         for row in deliveries[:leased]:
             row["lease_owner"], row["lease_until"] = to.owner, lease_until
     if len(deliveries) > leased:
         await connection.execute(_statement(session, "deliveries"), deliveries[leased:])
+        if to is not None:
+            for row in deliveries[leased:]:
+                event, _ = queued[(row["event_pk"], row["chat_id"])]
+                hints = homes[event.home_id].hints(event, routing.languages.get(row["chat_id"]))
+                handover.unleased.append((event, row["chat_id"], hints))
     if leased:
         inserted = await connection.execute(_statement(session, "leased_deliveries"), deliveries[:leased])
         for delivery_id, event_pk, chat_id in inserted:
@@ -338,7 +380,7 @@ async def _ingest_homes(
                     telegram_message_id=None,
                     event=event,
                     snapshot_file_id=None,
-                    hints=homes[event.home_id].hints(event, languages.get(chat_id)),
+                    hints=homes[event.home_id].hints(event, routing.languages.get(chat_id)),
                 )
             )
     for home_id, (stored_count, delivery_count) in counts.items():

@@ -25,7 +25,7 @@ from telegram.error import BadRequest
 from bot.domain.events import SecurityEvent, Severity
 from bot.storage.models import Subscription, TelegramUser
 from bot.watcher import outbox, sent_records
-from bot.watcher.hints import AlertHints
+from bot.watcher.hints import AlertHints, Expected
 from bot.watcher.outbox import Claimed
 from bot.watcher.snapshots import SnapshotStore
 
@@ -176,14 +176,16 @@ class AlertSender:
 
     def prime(self, rows: Sequence[Claimed]) -> None:
         """Warm the renderer's and the picture store's caches with the hints intake sent along."""
+        self.remember([(row.event, row.chat_id, row.hints) for row in rows if row.hints is not None])
+
+    def remember(self, expected: Sequence[Expected]) -> None:
+        """Warm the caches for alerts about to be sent, or claimed soon (see `bot.watcher.hints`)."""
         prime_renderer = getattr(self._render, "prime", None)
-        for row in rows:
-            if row.hints is None:
-                continue
+        for event, chat_id, hints in expected:
             if prime_renderer is not None:
-                prime_renderer(row.event, row.chat_id, row.hints)
-            if row.hints.link_id is not None:
-                self._snapshots.remember_link(row.event.home_id, row.hints.link_id)
+                prime_renderer(event, chat_id, hints)
+            if hints.link_id is not None:
+                self._snapshots.remember_link(event.home_id, hints.link_id)
 
     def prefetch(self, events: Sequence[SecurityEvent]) -> None:
         """Start fetching the pictures of events about to be stored (see `SnapshotStore.prefetch`)."""

@@ -15,6 +15,7 @@ import pytest
 from bot.domain.events import Severity
 from bot.watcher import outbox
 from bot.watcher.delivery import delivery_handoff
+from bot.watcher.hints import Expected
 from bot.watcher.intake import accept
 from bot.watcher.outbox import Claimed
 from tests.watcher.delivery_fixtures import (
@@ -146,6 +147,9 @@ class DeadReplica:
 
     def adopt(self, rows: Sequence[Claimed], reserved: int) -> None:
         self.adopted.extend(rows)
+
+    def expect(self, expected: Sequence[Expected]) -> None:
+        pass
 
     def wake(self) -> None:
         pass

@@ -20,6 +20,8 @@ from bot.storage.models import (
     TelegramUser,
 )
 from bot.storage.subscriptions import load_routing_many
+from bot.watcher import outbox
+from bot.watcher.hints import Expected
 from bot.watcher.intake import accept
 from bot.watcher.outbox import Claimed
 from bot.watcher.sending import ChatRenderer, chat_language
@@ -31,22 +33,29 @@ TAG = "70:ee:50:00:00:7a"
 
 
 class Collector:
-    """A delivery handoff with unlimited room that keeps what intake hands over."""
+    """A delivery handoff with `room` rows of room (unlimited by default) that keeps what intake hands over
+    in memory (`rows`) and the hints of the rows it inserted unleased (`expected`)."""
 
     owner = "test-owner"
     lease_seconds = 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, room: int | None = None) -> None:
+        self.room = room
         self.rows: list[Claimed] = []
+        self.expected: list[Expected] = []
+        self.woken = 0
 
     def reserve(self, wanted: int) -> int:
-        return wanted
+        return wanted if self.room is None else min(wanted, self.room)
 
     def adopt(self, rows: Sequence[Claimed], reserved: int) -> None:
         self.rows.extend(rows)
 
+    def expect(self, expected: Sequence[Expected]) -> None:
+        self.expected.extend(expected)
+
     def wake(self) -> None:
-        pass
+        self.woken += 1
 
 
 async def _seed(sessions: Any) -> int:
@@ -143,3 +152,25 @@ async def test_primed_renderer_renders_the_same_alert_without_the_database(datab
             primed.prime(row.event, row.chat_id, row.hints)
             assert await primed(NoDatabase(), [row.event], row.chat_id) == expected  # type: ignore[arg-type]
             assert "Back door" in expected.text
+
+
+async def test_rows_without_room_bring_their_hints_for_the_claim(database_url: str) -> None:
+    """A worker with no room gets the rows in the database, unleased, and their hints in memory: its
+    later claim renders them exactly as the lookups would, without the database."""
+    async with database(database_url) as sessions:
+        await _seed(sessions)
+        collector = Collector(room=0)
+        await accept(sessions, [replace(make_event("e4"), module_id=TAG)], "webhook", handoff=collector)
+        assert collector.rows == []
+        assert collector.woken == 1
+        assert sorted(chat for _, chat, _ in collector.expected) == sorted([OWNER, GROUP])
+        claimed = await outbox.claim_due(sessions, "worker", 60, 10)
+        assert sorted(row.chat_id for row in claimed) == sorted([OWNER, GROUP])
+        primed = ChatRenderer()
+        for event, chat_id, hints in collector.expected:
+            primed.prime(event, chat_id, hints)
+        for row in claimed:
+            assert row.hints is None  # a claim reads no hints: the renderer's caches carry them
+            async with sessions() as session:
+                expected = await ChatRenderer()(session, [row.event], row.chat_id)
+            assert await primed(NoDatabase(), [row.event], row.chat_id) == expected  # type: ignore[arg-type]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.domain.events import Kind, Severity, event_from_dict
 from bot.netatmo.events import events_from_getevents, parse_webhook
@@ -151,3 +152,35 @@ async def test_large_batches_across_homes(sqlite_url: str) -> None:
         assert await count(sessions, Delivery) == 750 * 2 + 750
         print(f"ingest: {1500 / elapsed:.0f} events/s")
         assert await ingest(sessions, events, "webhook") == 0
+
+
+async def test_the_write_transaction_holds_only_writes(database_url: str) -> None:
+    """The homes and routing are read before the transaction that stores the batch: on SQLite that
+    transaction holds the only writer lock, and every read inside it would keep other writers waiting."""
+    async with database(database_url) as sessions:
+        await seed_home(sessions, chats=(OWNER, GROUP))
+        engine = sessions.kw["bind"].sync_engine
+        open_statements: dict[int, list[str]] = {}
+        committed: list[list[str]] = []
+
+        def begin(connection: Any) -> None:
+            open_statements[id(connection)] = []
+
+        def statement(connection: Any, cursor: Any, text: str, *_: Any) -> None:
+            open_statements.setdefault(id(connection), []).append(text.split()[0].upper())
+
+        def commit(connection: Any) -> None:
+            committed.append(open_statements.pop(id(connection), []))
+
+        event.listen(engine, "begin", begin)
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "commit", commit)
+        try:
+            assert await ingest(sessions, [make_event("w1"), make_event("w2")], "webhook") == 2
+        finally:
+            event.remove(engine, "begin", begin)
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine, "commit", commit)
+        writes = [kinds for kinds in committed if "INSERT" in kinds]
+        assert writes == [["INSERT", "INSERT"]]  # the events, then their outbox rows; no SELECT
+        assert await count(sessions, Delivery) == 4
