@@ -1,7 +1,8 @@
 """Alert pipeline benchmark: signed Netatmo webhooks in → sendPhoto out, against a minimal direct relay.
 
     .venv/bin/python bench/alerts.py [--homes 1000] [--rate 600] [--seconds 5] [--latency-rate 0]
-                                     [--light-rate 10] [--sql] [--database-url postgresql+asyncpg://…]
+                                     [--light-rate 10] [--latency-samples 300] [--sql]
+                                     [--database-url postgresql+asyncpg://…]
 
 Three processes on 127.0.0.1, talking HTTP only: the Netatmo simulator and the Telegram Bot API emulator
 each run in a child process (`bench/standins.py`); this process runs the system under test, one at a time:
@@ -15,9 +16,11 @@ Method (see bench/README.md): the simulator emits camera events round-robin over
 offered rate, paced on the monotonic clock. A *throughput* run offers more than either side can take
 (`--rate` for `--seconds`) and reports delivered / (last sendPhoto − first emit). A *latency* run then
 offers a fixed lower rate, the same for both (`--latency-rate`, by default half the lower of the two
-throughputs), so that p50/p99 measure the path and not a queue. Latency is from the simulator emitting
-an event (just before its webhook POST) to the emulator receiving the matching sendPhoto; the n-th photo
-in a chat is matched with the n-th event of that home (`time.monotonic()` is system-wide on Linux).
+throughputs; then `--light-rate`), so that p50/p99 measure the path and not a queue; each latency run
+has at least `--latency-samples` events (300), so that its p99 is not just the worst event. Latency is
+from the simulator emitting an event (just before its webhook POST) to the emulator receiving the
+matching sendPhoto; the n-th photo in a chat is matched with the n-th event of that home
+(`time.monotonic()` is system-wide on Linux).
 A short warm-up precedes each system's runs. Netatmo requests per home per hour are computed from the
 poller's schedule function (`next_poll_delay`, webhooks flowing), not measured. Peak RSS is given for
 this process (bot + relay) and for the largest child.
@@ -434,7 +437,7 @@ async def main(args: argparse.Namespace) -> None:
                     for load, rate in loads.items():
                         if rate <= 0:
                             continue
-                        latency_count = max(100, int(rate * args.latency_seconds))
+                        latency_count = max(args.latency_samples, int(rate * args.latency_seconds))
                         for name, url in (("relay", relay.url), ("pipeline", hook)):
                             await bench.point_webhooks(url)
                             results[f"{name} {load}"] = await bench.run(rate, latency_count, args.timeout)
@@ -488,6 +491,12 @@ if __name__ == "__main__":
         help="offered events/s in the latency runs (0: half the lower measured throughput)",
     )
     parser.add_argument("--latency-seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--latency-samples",
+        type=int,
+        default=300,
+        help="fewest events of a latency run (of 100, the p99 would be the single worst one)",
+    )
     parser.add_argument(
         "--light-rate", type=float, default=10.0, help="offered events/s of a second latency run (0: none)"
     )
