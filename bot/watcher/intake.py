@@ -6,10 +6,11 @@ outbox rows, in the same transaction. So an event is alerted at most once per ch
 never lost between "stored" and "queued".
 
 Throughput matters (a busy home after an outage, a webhook burst, the bench): a batch of events of any
-number of homes costs a fixed number of statements — two reads side by side before the transaction (the
-homes: active link, zone, names, devices; the routing: subscriptions with their chats' languages and
-running mutes), then one write transaction with a multi-row INSERT … ON CONFLICT DO NOTHING RETURNING and
-multi-row outbox inserts — no per-home or per-event round trips and no Netatmo calls. What the reads say
+number of homes costs a fixed number of statements — two reads side by side before the transaction
+(`bot.watcher.intake_reads`: the homes, with their active link, zone, names and devices; the routing,
+subscriptions with their chats' languages and running mutes), then one write transaction with a multi-row
+INSERT … ON CONFLICT DO NOTHING RETURNING and multi-row outbox inserts — no per-home or per-event round
+trips and no Netatmo calls. What the reads say
 also travels with the rows handed to the local worker (`bot.watcher.hints`), so their first send looks
 nothing up again.
 
@@ -23,25 +24,23 @@ before the rows are sent, their leases expire and any replica claims them, exact
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Executable, Table, bindparam, select
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent, event_to_dict
-from bot.domain.routing import MuteRule, SubscriptionRule, recipients
+from bot.domain.routing import recipients
 from bot.storage.engine import hot_write
-from bot.storage.models import Delivery, Event, Home, HomeDevice, HomeMember, NetatmoLink
-from bot.storage.subscriptions import load_routing_many
-from bot.watcher.hints import AlertHints, Expected
+from bot.storage.models import Delivery, Event
+from bot.watcher.hints import Expected
+from bot.watcher.intake_reads import HomeFacts, Routing, read_batch
 from bot.watcher.outbox import PENDING, Claimed
 from bot.watcher.reachability import is_connection_event, observations_from_events, observe
 
@@ -121,103 +120,6 @@ def _statement(session: AsyncSession, name: str) -> Any:
     return found
 
 
-@dataclass(frozen=True)
-class _HomeFacts:
-    """What intake needs of a home that an active link still sees (and hands on as `AlertHints`)."""
-
-    timezone: str
-    name: str
-    link_id: int
-    device_types: dict[str, str] = field(default_factory=dict)
-    device_names: dict[str, str] = field(default_factory=dict)
-
-    def hints(self, event: SecurityEvent, language: str | None) -> AlertHints:
-        names = self.device_names
-        device_name = (names.get(event.module_id or "") or None) or (names.get(event.device_id or "") or None)
-        return AlertHints(self.name, self.timezone, device_name, self.link_id, language)
-
-
-@functools.cache
-def _active_homes_query() -> Executable:
-    """Built once (building it cost more than running it): the homes among `home_ids` with an active
-    link, the one linked longest, their devices."""
-    active_link = (
-        select(NetatmoLink.id)
-        .join(HomeMember, HomeMember.link_id == NetatmoLink.id)
-        .where(HomeMember.home_id == Home.id, NetatmoLink.state == "active")
-        .order_by(NetatmoLink.linked_at, NetatmoLink.id)
-        .limit(1)
-        .correlate(Home)
-        .scalar_subquery()
-    )
-    return (
-        select(Home.id, Home.timezone, Home.name, active_link, HomeDevice.device_id, HomeDevice.type)
-        .add_columns(HomeDevice.name)
-        .outerjoin(HomeDevice, HomeDevice.home_id == Home.id)
-        .where(Home.id.in_(bindparam("home_ids", expanding=True)), active_link.is_not(None))
-    )
-
-
-async def _active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[str, _HomeFacts]:
-    """The homes among `home_ids` that at least one active Netatmo link still sees, with their name, time
-    zone, devices and that link (the one linked longest, as `NetatmoGateway.link_for_home` picks): one
-    query for the whole batch."""
-    wanted = list(set(home_ids))
-    if not wanted:
-        return {}
-    connection = await session.connection()  # Core statements: the ORM's execution path costs more
-    rows = await connection.execute(_active_homes_query(), {"home_ids": wanted})
-    homes: dict[str, _HomeFacts] = {}
-    for home_id, timezone, name, link_id, device_id, device_type, device_name in rows:
-        facts = homes.get(home_id)
-        if facts is None:
-            facts = homes[home_id] = _HomeFacts(timezone or "UTC", name or "", int(link_id))
-        if device_id is not None:
-            facts.device_types[device_id] = device_type
-            if device_name:
-                facts.device_names[device_id] = device_name
-    return homes
-
-
-@dataclass
-class _Routing:
-    """Who gets the alerts of the batch's homes (rules, running mutes, zone) and in which language."""
-
-    by_home: dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]] = field(default_factory=dict)
-    languages: dict[int, str | None] = field(default_factory=dict)
-
-
-async def _read_batch(
-    sessions: Sessions, home_ids: list[str], now: datetime, deliver: bool
-) -> tuple[dict[str, _HomeFacts], _Routing]:
-    """The batch's two reads, before its write transaction and side by side on two connections.
-
-    Inside the transaction they held SQLite's single writer lock (`hot_write`) for four of its five
-    round trips, and each round trip through aiosqlite costs several thread hand-offs; outside it they
-    overlap each other and no writer waits for them. What they read is as current as it was inside: a
-    subscription or mute changed a millisecond later would have been missed either way."""
-
-    async def homes() -> dict[str, _HomeFacts]:
-        async with sessions() as session:
-            return await _active_homes(session, home_ids)
-
-    async def routes() -> _Routing:
-        routing = _Routing()
-        if deliver:
-            async with sessions() as session:
-                routing.by_home = await load_routing_many(
-                    session, home_ids, now, timezones={}, languages=routing.languages
-                )
-        return routing
-
-    active, routing = await asyncio.gather(homes(), routes())
-    for home_id, facts in active.items():  # the zones come with the homes, not with the routing
-        if home_id in routing.by_home:
-            rules, mutes, _ = routing.by_home[home_id]
-            routing.by_home[home_id] = (rules, mutes, facts.timezone)
-    return active, routing
-
-
 async def ingest(
     sessions: Sessions,
     events: Sequence[SecurityEvent],
@@ -252,7 +154,7 @@ async def ingest_new(
     if not by_home:
         return []
     new: list[SecurityEvent] = []
-    active, routing = await _read_batch(sessions, list(by_home), now, deliver)
+    active, routing = await read_batch(sessions, list(by_home), now, deliver)
     skipped = set(by_home) - set(active)
     if skipped:
         LOG.info("intake_skipped reason=no_active_link homes=%d source=%s", len(skipped), source)
@@ -299,8 +201,8 @@ async def accept(
 async def _ingest_homes(
     session: AsyncSession,
     batches: dict[str, list[SecurityEvent]],
-    homes: dict[str, _HomeFacts],
-    routing: _Routing,
+    homes: dict[str, HomeFacts],
+    routing: Routing,
     source: str,
     deliver: bool,
     now: datetime,
