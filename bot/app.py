@@ -29,6 +29,7 @@ from bot.chat.linking import notify_broken
 from bot.config import ConfigError, Settings
 from bot.i18n import catalog_languages, translator
 from bot.netatmo.gateway import NetatmoGateway
+from bot.netatmo.shared_budget import budget_for
 from bot.services import Services
 from bot.storage import migrate
 from bot.storage.crypto import TokenCipher, load_or_create_key
@@ -87,7 +88,12 @@ class BotRuntime:
         http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         services = Services(settings, create_session_factory(self._engine), cipher, http)
         services.netatmo = NetatmoGateway(
-            services.sessions, cipher, http, settings, notify_broken=partial(notify_broken, services)
+            services.sessions,
+            cipher,
+            http,
+            settings,
+            notify_broken=partial(notify_broken, services),
+            budget=budget_for(services.sessions),  # shared by the replicas on PostgreSQL
         )
         self.services = services
         application = build_application(services, webhook_mode=self.webhook_mode, features=self._features)

@@ -5,9 +5,9 @@ beyond that; a user that hits the limit is locked out for a while, which would s
 every call (watcher and commands alike) first takes a slot here, keyed by the Netatmo account, and the
 default windows (40/10 s, 400/h) leave headroom for the official apps the family also uses.
 
-The budget lives in this process only. With several replicas each keeps its own windows, so the
-effective ceiling is replicas × limits; run one replica per account, or lower the limits, if that
-matters. Backoff after a throttling answer, a 5xx or a timeout is also per process.
+These windows count this process's requests. Replicas on PostgreSQL also check them against every
+replica's requests (`bot.netatmo.shared_budget`); the backoff after a throttling answer, a 5xx or a
+timeout stays per process.
 """
 
 from __future__ import annotations

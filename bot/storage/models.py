@@ -264,3 +264,15 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     owner: Mapped[str] = mapped_column(String(64))
     until: Mapped[datetime]
+
+
+class NetatmoRequest(Base):
+    """One Netatmo API request of an account, kept for the longest budget window: the request budget that
+    replicas on one PostgreSQL database share (`bot.netatmo.shared_budget`)."""
+
+    __tablename__ = "netatmo_requests"
+    __table_args__ = (Index("ix_netatmo_requests_account_at", "account_key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]

@@ -49,6 +49,7 @@ class GatewayHarness:
 
 
 MakeGateway = Callable[..., Awaitable[GatewayHarness]]
+Sessions = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
@@ -62,8 +63,12 @@ async def make_gateway(simulator: Any, tmp_path: Path) -> AsyncIterator[MakeGate
 
     migrated = {url}
 
-    async def build(budget: RequestBudget | None = None, database_url: str | None = None) -> GatewayHarness:
-        """A gateway; `database_url` (e.g. the shared `database_url` fixture) replaces the SQLite file."""
+    async def build(
+        budget: RequestBudget | Callable[[Sessions], RequestBudget] | None = None,
+        database_url: str | None = None,
+    ) -> GatewayHarness:
+        """A gateway; `database_url` (e.g. the shared `database_url` fixture) replaces the SQLite file;
+        `budget` may be built from the gateway's sessions (a budget kept in the database)."""
         db_url = database_url or url
         if db_url not in migrated:
             await migrate.upgrade(db_url)
@@ -83,6 +88,8 @@ async def make_gateway(simulator: Any, tmp_path: Path) -> AsyncIterator[MakeGate
             notices.append(user_id)
 
         sessions = create_session_factory(engine)
+        if callable(budget):
+            budget = budget(sessions)
         gateway = NetatmoGateway(
             sessions, TokenCipher(key), http, settings, notify_broken=notify, budget=budget
         )

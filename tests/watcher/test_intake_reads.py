@@ -20,7 +20,9 @@ async def test_the_batch_reads_give_homes_routing_zones_and_languages(database_u
         await seed_home(sessions, "unlinked", owner=OWNER + 1, link_state="revoked", netatmo_user="n2")
         async with sessions.begin() as session:
             await session.execute(update(Home).where(Home.id == HOME).values(timezone="Europe/Paris"))
-            session.add(Mute(chat_id=GROUP, home_id=HOME, device_id=CAMERA, until=datetime(2100, 1, 1, tzinfo=UTC)))
+            session.add(
+                Mute(chat_id=GROUP, home_id=HOME, device_id=CAMERA, until=datetime(2100, 1, 1, tzinfo=UTC))
+            )
         homes, routing = await read_batch(sessions, [HOME, "unlinked", "unknown"], NOW, deliver=True)
         assert list(homes) == [HOME]  # no active link, no home: its events are skipped
         assert (homes[HOME].timezone, homes[HOME].link_id) == ("Europe/Paris", link_id)
