@@ -88,7 +88,8 @@ class SecurityEvent:
 
     @property
     def source_device(self) -> str | None:
-        """The device a mute or a camera filter applies to: the module if any, else the device."""
+        """The device a mute or a camera filter applies to: the reporting device (for a door tag or siren,
+        the camera it talks through), else the module."""
         return self.device_id or self.module_id
 
 

@@ -227,9 +227,15 @@ async def _save_homes(session: AsyncSession, user: int, link_id: int, homes: lis
             await upsert(
                 session,
                 HomeDevice,
-                {"home_id": home.id, "device_id": device.id, "type": device.type, "name": device.name},
+                {
+                    "home_id": home.id,
+                    "device_id": device.id,
+                    "type": device.type,
+                    "name": device.name,
+                    "bridge": device.bridge,
+                },
                 keys=["home_id", "device_id"],
-                update=["type", "name"],
+                update=["type", "name", "bridge"],
             )
         await upsert(
             session,

@@ -20,6 +20,7 @@ class DeviceInfo:
     id: str
     type: str
     name: str
+    bridge: str | None = None  # the camera a door tag or siren talks through (getevents names only the tag)
 
     @property
     def is_camera(self) -> bool:
@@ -58,8 +59,16 @@ def parse_homes(body: Any) -> list[HomeInfo]:
             if not isinstance(module, dict) or module.get("type") not in SECURITY_TYPES:
                 continue
             module_id = str(module.get("id", ""))
+            bridge = module.get("bridge")
             if module_id:
-                devices.append(DeviceInfo(module_id, str(module["type"]), str(module.get("name") or "")))
+                devices.append(
+                    DeviceInfo(
+                        module_id,
+                        str(module["type"]),
+                        str(module.get("name") or ""),
+                        bridge if isinstance(bridge, str) and bridge else None,
+                    )
+                )
         homes.append(
             HomeInfo(
                 id=raw["id"],

@@ -139,6 +139,7 @@ class HomeDevice(Base):
     device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     type: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(256), default="")
+    bridge: Mapped[str | None] = mapped_column(String(64))  # a tag's or siren's camera (homesdata `bridge`)
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     unreachable_since: Mapped[datetime | None]
     offline_alerted: Mapped[bool] = mapped_column(Boolean, default=False)

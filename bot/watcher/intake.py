@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, cast
 
@@ -209,16 +209,12 @@ async def _ingest_homes(
     handover: _Handover,
 ) -> list[SecurityEvent]:
     """Store the events of several homes and queue their alerts: a fixed number of statements per batch
-    (event inserts, routing, delivery inserts), not per home. The rows `handover` has room for are
-    inserted leased to its worker and collected in `handover.rows`."""
+    (event inserts, delivery inserts; `routing` was read before), not per home. The rows `handover` has
+    room for are inserted leased to its worker and collected in `handover.rows`."""
     if not batches:
         return []
     home_ids = list(batches)
-    events = [
-        _with_device_type(event, homes[home_id].device_types)
-        for home_id in home_ids
-        for event in batches[home_id]
-    ]
+    events = [homes[home_id].complete(event) for home_id in home_ids for event in batches[home_id]]
     stored: dict[tuple[str, str, str], int] = {}
     connection = await session.connection()  # the inserts are Core statements: no ORM execution path
     if events:
@@ -294,13 +290,6 @@ async def _ingest_homes(
             delivery_count,
         )
     return new
-
-
-def _with_device_type(event: SecurityEvent, types: dict[str, str]) -> SecurityEvent:
-    """Fill the device type from the stored topology when the event did not say (getevents never does)."""
-    if event.device_type is not None or event.device_id not in types:
-        return event
-    return replace(event, device_type=types[event.device_id])
 
 
 def _event_row(event: SecurityEvent, source: str, now: datetime) -> dict[str, Any]:

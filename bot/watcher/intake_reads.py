@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Executable, bindparam, select
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import SecurityEvent
 from bot.domain.routing import MuteRule, SubscriptionRule
+from bot.netatmo.topology import SENSOR_TYPES
 from bot.storage.models import Home, HomeDevice, HomeMember, NetatmoLink
 from bot.storage.subscriptions import load_routing_many
 from bot.watcher.hints import AlertHints
@@ -37,6 +38,20 @@ class HomeFacts:
     link_id: int
     device_types: dict[str, str] = field(default_factory=dict)
     device_names: dict[str, str] = field(default_factory=dict)
+    bridges: dict[str, str] = field(default_factory=dict)  # door tag or siren -> its camera
+
+    def complete(self, event: SecurityEvent) -> SecurityEvent:
+        """The event as its webhook says it, from the stored topology. getevents names only the module:
+        no device type, and for a door tag or siren not the camera it talks through, which the webhook
+        gives as the device (camera filters and mutes apply to that camera whichever source came first)."""
+        device = event.device_id or ""
+        bridge = self.bridges.get(device)
+        if bridge is not None and event.device_type in SENSOR_TYPES and event.module_id in (None, device):
+            bridge_type = self.device_types.get(bridge, event.device_type)
+            return replace(event, device_id=bridge, module_id=device, device_type=bridge_type)
+        if event.device_type is None and device in self.device_types:
+            return replace(event, device_type=self.device_types[device])
+        return event
 
     def hints(self, event: SecurityEvent, language: str | None) -> AlertHints:
         names = self.device_names
@@ -59,7 +74,7 @@ def _active_homes_query() -> Executable:
     )
     return (
         select(Home.id, Home.timezone, Home.name, active_link, HomeDevice.device_id, HomeDevice.type)
-        .add_columns(HomeDevice.name)
+        .add_columns(HomeDevice.name, HomeDevice.bridge)
         .outerjoin(HomeDevice, HomeDevice.home_id == Home.id)
         .where(Home.id.in_(bindparam("home_ids", expanding=True)), active_link.is_not(None))
     )
@@ -75,7 +90,7 @@ async def active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[s
     connection = await session.connection()  # Core statements: the ORM's execution path costs more
     rows = await connection.execute(_active_homes_query(), {"home_ids": wanted})
     homes: dict[str, HomeFacts] = {}
-    for home_id, timezone, name, link_id, device_id, device_type, device_name in rows:
+    for home_id, timezone, name, link_id, device_id, device_type, device_name, bridge in rows:
         facts = homes.get(home_id)
         if facts is None:
             facts = homes[home_id] = HomeFacts(timezone or "UTC", name or "", int(link_id))
@@ -83,6 +98,8 @@ async def active_homes(session: AsyncSession, home_ids: Iterable[str]) -> dict[s
             facts.device_types[device_id] = device_type
             if device_name:
                 facts.device_names[device_id] = device_name
+            if bridge:
+                facts.bridges[device_id] = bridge
     return homes
 
 

@@ -94,6 +94,9 @@ async def test_full_flow_links_homes_members_and_default_subscriptions(
     }
     devices = await _rows(runtime, HomeDevice)
     assert any(d.type == "NACamera" for d in devices) and all(d.name for d in devices)
+    cameras = {d.device_id for d in devices if d.type == "NACamera"}
+    tags = [d for d in devices if d.type in ("NACamDoorTag", "NIS")]
+    assert tags and all(d.bridge in cameras for d in tags)  # each tag and siren knows its camera
 
 
 async def test_the_callback_asks_before_linking_and_names_the_telegram_account(

@@ -184,3 +184,58 @@ async def test_the_write_transaction_holds_only_writes(database_url: str) -> Non
         writes = [kinds for kinds in committed if "INSERT" in kinds]
         assert writes == [["INSERT", "INSERT"]]  # the events, then their outbox rows; no SELECT
         assert await count(sessions, Delivery) == 4
+
+
+TAG = "70:ee:50:00:00:7a"
+
+
+def _tag_open_both_ways(webhook_id: str, polled_id: str) -> list[Any]:
+    """A door tag opening as its webhook says it (the camera as the device, the tag as the module) and
+    as getevents lists it (only the tag)."""
+    pushed = parse_webhook(
+        {
+            "user_id": "netatmo-user-1",
+            "event_type": "tag_open",
+            "event_id": webhook_id,
+            "home_id": HOME,
+            "camera_id": CAMERA,
+            "device_id": CAMERA,
+            "module_id": TAG,
+            "message": "Back door open",
+            "push_type": "NACamera-tag_open",
+        },
+        now=1_700_000_000,
+    ).events
+    polled = events_from_getevents(
+        HOME, [{"id": polled_id, "type": "tag_open", "time": 1_700_000_001, "module_id": TAG}]
+    )
+    return [*pushed, *polled]
+
+
+async def test_a_polled_door_tag_event_names_its_camera_like_the_webhook(database_url: str) -> None:
+    async with database(database_url) as sessions:
+        await seed_home(sessions, chats=(OWNER, GROUP), devices=((CAMERA, "NACamera"), (TAG, "NACamDoorTag")))
+        async with sessions.begin() as session:
+            await session.execute(update(HomeDevice).where(HomeDevice.device_id == TAG).values(bridge=CAMERA))
+            await session.execute(  # the group follows another camera only
+                update(Subscription).where(Subscription.chat_id == GROUP).values(camera_ids=["other-camera"])
+            )
+        assert await ingest(sessions, _tag_open_both_ways("pushed", "polled"), "poll") == 2
+        async with sessions() as session:
+            stored = {row.event_id: event_from_dict(row.data) for row in await session.scalars(select(Event))}
+        for event_id in ("pushed", "polled"):
+            device = stored[event_id]
+            assert (device.device_id, device.module_id, device.device_type) == (CAMERA, TAG, "NACamera")
+        # Whichever source came first, the group's camera filter treats the event the same way.
+        assert await delivery_rows(sessions) == [("polled", "", OWNER, False), ("pushed", "", OWNER, False)]
+
+
+async def test_without_a_known_bridge_a_polled_tag_event_keeps_the_tag(sqlite_url: str) -> None:
+    async with database(sqlite_url) as sessions:
+        await seed_home(sessions, chats=(OWNER,), devices=((CAMERA, "NACamera"), (TAG, "NACamDoorTag")))
+        assert await ingest(sessions, _tag_open_both_ways("pushed", "polled")[1:], "poll") == 1
+        async with sessions() as session:
+            row = await session.scalar(select(Event))
+        assert row is not None
+        polled = event_from_dict(row.data)
+        assert (polled.device_id, polled.module_id, polled.device_type) == (TAG, TAG, "NACamDoorTag")
