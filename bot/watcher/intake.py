@@ -10,9 +10,8 @@ number of homes costs a fixed number of statements — two reads side by side be
 (`bot.watcher.intake_reads`: the homes, with their active link, zone, names and devices; the routing,
 subscriptions with their chats' languages and running mutes), then one write transaction with a multi-row
 INSERT … ON CONFLICT DO NOTHING RETURNING and multi-row outbox inserts — no per-home or per-event round
-trips and no Netatmo calls. What the reads say
-also travels with the rows handed to the local worker (`bot.watcher.hints`), so their first send looks
-nothing up again.
+trips and no Netatmo calls. What the reads say also travels with the rows handed to the local worker
+(`bot.watcher.hints`), so their first send looks nothing up again.
 
 Handoff. When the caller passes a `DeliveryHandoff` (the local delivery worker, when it runs and has
 room), the outbox rows it has room for are inserted already leased to it — `lease_owner` = its owner,
