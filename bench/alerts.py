@@ -1,8 +1,8 @@
 """Alert pipeline benchmark: signed Netatmo webhooks in → sendPhoto out, against a minimal direct relay.
 
     .venv/bin/python bench/alerts.py [--homes 1000] [--rate 600] [--seconds 5] [--latency-rate 0]
-                                     [--light-rate 10] [--latency-samples 300] [--sql]
-                                     [--database-url postgresql+asyncpg://…]
+                                     [--light-rate 10] [--latency-samples 300] [--latency-turns 3]
+                                     [--sql] [--database-url postgresql+asyncpg://…]
 
 Three processes on 127.0.0.1, talking HTTP only: the Netatmo simulator and the Telegram Bot API emulator
 each run in a child process (`bench/standins.py`); this process runs the system under test, one at a time:
@@ -17,7 +17,9 @@ offered rate, paced on the monotonic clock. A *throughput* run offers more than 
 (`--rate` for `--seconds`) and reports delivered / (last sendPhoto − first emit). A *latency* run then
 offers a fixed lower rate, the same for both (`--latency-rate`, by default half the lower of the two
 throughputs; then `--light-rate`), so that p50/p99 measure the path and not a queue; each latency run
-has at least `--latency-samples` events (300), so that its p99 is not just the worst event. Latency is
+has at least `--latency-samples` events (300), so that its p99 is not just the worst event, taken in
+`--latency-turns` turns (3) that alternate the two systems, so that a slow spell of this shared machine
+does not fall on one of them only. Latency is
 from the simulator emitting an event (just before its webhook POST) to the emulator receiving the
 matching sendPhoto; the n-th photo in a chat is matched with the n-th event of that home
 (`time.monotonic()` is system-wide on Linux).
@@ -266,11 +268,48 @@ def figures(
     return {
         "delivered": len(ok),
         "expected": count,
+        "emit_seconds": emit_seconds,
         "offered": count / emit_seconds if emit_seconds else float("inf"),
         "rate": len(ok) / span if ok and span > 0 else 0.0,
         "seconds": span,
-        "p50": statistics.median(latencies) if latencies else float("nan"),
-        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan"),
+        "latencies": latencies,
+        **percentiles(latencies),
+    }
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    """p50 and p99 of sorted latencies."""
+    if not latencies:
+        return {"p50": float("nan"), "p99": float("nan")}
+    return {
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several runs of one system at one rate, as if they were one run."""
+    delivered = sum(part["delivered"] for part in parts)
+    expected = sum(part["expected"] for part in parts)
+    emit_seconds = sum(part["emit_seconds"] for part in parts)
+    seconds = sum(part["seconds"] for part in parts)
+    latencies = sorted(latency for part in parts for latency in part["latencies"])
+    cpu: Counter[str] = Counter()
+    sql: Counter[str] = Counter()
+    for part in parts:
+        cpu.update(part["cpu"])
+        sql.update(part["sql"])
+    return {
+        "delivered": delivered,
+        "expected": expected,
+        "emit_seconds": emit_seconds,
+        "offered": expected / emit_seconds if emit_seconds else float("inf"),
+        "rate": delivered / seconds if seconds > 0 else 0.0,
+        "seconds": seconds,
+        "latencies": latencies,
+        **percentiles(latencies),
+        "cpu": dict(cpu),
+        "sql": sql,
     }
 
 
@@ -438,9 +477,17 @@ async def main(args: argparse.Namespace) -> None:
                         if rate <= 0:
                             continue
                         latency_count = max(args.latency_samples, int(rate * args.latency_seconds))
-                        for name, url in (("relay", relay.url), ("pipeline", hook)):
-                            await bench.point_webhooks(url)
-                            results[f"{name} {load}"] = await bench.run(rate, latency_count, args.timeout)
+                        # In turns, so that a slow spell of the machine falls on both systems alike.
+                        turns = max(1, args.latency_turns)
+                        parts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                        for _ in range(turns):
+                            for name, url in (("relay", relay.url), ("pipeline", hook)):
+                                await bench.point_webhooks(url)
+                                await asyncio.sleep(1.0)  # let the activation pushes settle
+                                part = await bench.run(rate, -(-latency_count // turns), args.timeout)
+                                parts[name].append(part)
+                        for name, runs in parts.items():
+                            results[f"{name} {load}"] = merge(runs)
                 finally:
                     await relay.stop()
                     await runtime.stop()
@@ -491,6 +538,12 @@ if __name__ == "__main__":
         help="offered events/s in the latency runs (0: half the lower measured throughput)",
     )
     parser.add_argument("--latency-seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--latency-turns",
+        type=int,
+        default=3,
+        help="the latency runs alternate relay and pipeline this many times, their events split evenly",
+    )
     parser.add_argument(
         "--latency-samples",
         type=int,
