@@ -343,7 +343,7 @@ async def start_pipeline(
         data_dir=tmp / "data",
         web_port=port,
         public_url=f"http://127.0.0.1:{port}",
-        webrtc_ice_servers="",
+        webrtc_ice_servers=[],
         database_url=args.database_url,
     )
     if args.database_url:
