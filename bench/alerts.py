@@ -235,6 +235,7 @@ class Bench:
             response.raise_for_status()
         photos: list[list[Any]] = []
         cursor = 0
+        texts = 0
         cpu_before = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
         sql_before = SQL.copy()
         failed_before = await self.failed_pushes()
@@ -245,6 +246,7 @@ class Bench:
             async with self.http.get(f"{self.emulator}/_bench/photos", params={"since": cursor}) as response:
                 page = await response.json()
             cursor = page["next"]
+            texts += page.get("texts", 0)
             if page["photos"]:
                 photos.extend(page["photos"])
                 last_progress = time.monotonic()
@@ -255,7 +257,13 @@ class Bench:
         sql = SQL - sql_before
         self.next_home = (self.next_home + count) % self.homes  # next run starts on fresh homes
         failed = await self.failed_pushes() - failed_before
-        return {**figures(emitted, emit_seconds, photos, count), "cpu": cpu, "sql": sql, "failed": failed}
+        return {
+            **figures(emitted, emit_seconds, photos, count),
+            "cpu": cpu,
+            "sql": sql,
+            "failed": failed,
+            "texts": texts,
+        }
 
     async def failed_pushes(self) -> int:
         """Webhook pushes the simulator gave up on so far (timeouts, errors, non-2xx): with polling off,
@@ -322,6 +330,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     cpu: Counter[str] = Counter()
     sql: Counter[str] = Counter()
     failed = sum(part["failed"] for part in parts)
+    texts = sum(part["texts"] for part in parts)
     for part in parts:
         cpu.update(part["cpu"])
         sql.update(part["sql"])
@@ -337,6 +346,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu": dict(cpu),
         "sql": sql,
         "failed": failed,
+        "texts": texts,
     }
 
 
@@ -461,6 +471,8 @@ def report(name: str, figures: dict[str, Any], verbose: bool = False) -> None:
     print(f"{'':<20} CPU ms per alert: {per_alert}")
     if figures["failed"]:
         print(f"{'':<20} webhook pushes the simulator gave up on: {figures['failed']}")
+    if figures["texts"]:
+        print(f"{'':<20} alerts sent as text, their picture not ready in time: {figures['texts']}")
     sql: Counter[str] = figures["sql"]
     if sql:
         print(f"{'':<20} SQL per alert: {sum(sql.values()) / delivered:.2f} statements (commits included)")
@@ -555,7 +567,8 @@ async def main(args: argparse.Namespace) -> None:
         if figures["delivered"] < figures["expected"]:
             misses.append(
                 f"{name}: only {figures['delivered']} of {figures['expected']} alerts arrived "
-                f"({figures['failed']} webhook pushes failed at the simulator; the bench does not poll)"
+                f"({figures['failed']} webhook pushes failed at the simulator, the bench does not poll; "
+                f"{figures['texts']} went out as text, the picture to follow by an edit)"
             )
     print("targets: " + ("all met" if not misses else "MISSED: " + "; ".join(misses)))
 

@@ -15,7 +15,8 @@ Simulator control:
 
 Emulator control:
 - `GET /_bench/photos?since=K` the answered sendPhoto calls from the K-th request on, as
-  `[chat_id, arrival time, status]`, and the cursor to ask from next time.
+  `[chat_id, arrival time, status]`, how many alerts went out as text instead (`texts`: their picture
+  was not ready in time), and the cursor to ask from next time.
 - `POST /_bench/reset` forgets the request log and the stored files (memory stays flat over runs).
 """
 
@@ -107,13 +108,16 @@ async def run_emulator(users: int) -> None:
         # Only answered calls (a record is logged on arrival, its status set once it is answered).
         cursor = int(request.query.get("since", 0))
         rows = []
+        texts = 0  # alerts sent as text (their picture was not ready), completed by an edit later
         requests = server.requests
         while cursor < len(requests) and requests[cursor].status is not None:
             record = requests[cursor]
             if record.method == "sendPhoto":
                 rows.append([int(record.params.get("chat_id", 0)), record.time, record.status])
+            elif record.method == "sendMessage" and record.status == 200:
+                texts += 1
             cursor += 1
-        return web.json_response({"photos": rows, "next": cursor})
+        return web.json_response({"photos": rows, "texts": texts, "next": cursor})
 
     async def reset(_: web.Request) -> web.Response:
         server.requests.clear()
