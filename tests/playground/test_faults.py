@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
@@ -122,7 +121,8 @@ async def test_hang_next_makes_the_client_time_out(
     async with run_app(app_factory(emulator), poll=False) as app:
         with pytest.raises(TimedOut):
             await app.bot.send_message(chat.id, "slow", read_timeout=0.2)
-        await asyncio.sleep(1.0)  # the hung handler still completes on the server
+        # the hung handler still completes on the server
+        await emulator.wait_for(lambda: emulator.messages(chat) or None, timeout=5)
     assert [m.text for m in emulator.messages(chat)] == ["slow"]
 
 
