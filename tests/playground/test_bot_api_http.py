@@ -143,3 +143,52 @@ async def test_photo_from_loopback_url_and_file_download(
         http, emulator, "sendDocument", chat_id=chat.id, document=first["photo"][0]["file_id"]
     )
     assert status == 400 and "can't use file of type Photo as Document" in body["description"]
+
+
+async def test_multipart_fields_files_and_broken_bodies(
+    emulator: BotApiEmulator, http: aiohttp.ClientSession
+) -> None:
+    """Text parts become parameters (UTF-8, JSON fields decoded), parts with a file name become files."""
+    import io
+
+    from PIL import Image
+
+    chat = emulator.private_chat(emulator.add_user("Alice"))
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 32), "blue").save(buffer, format="JPEG")
+    markup = {"inline_keyboard": [[{"text": "Sourdine 1 h", "callback_data": "m:1"}]]}
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(chat.id))
+    form.add_field("caption", "Caméra du jardin ✓")
+    form.add_field("reply_markup", json.dumps(markup))
+    form.add_field("photo", buffer.getvalue(), filename="snapshot.jpg", content_type="image/jpeg")
+    url = f"{emulator.api_url}{emulator.token}/sendPhoto"
+    async with http.post(url, data=form) as response:
+        assert response.status == 200
+        result = (await response.json())["result"]
+    assert result["caption"] == "Caméra du jardin ✓"
+    assert result["reply_markup"] == markup
+    assert emulator.messages(chat)[0].photo_bytes == buffer.getvalue()
+    assert (result["photo"][-1]["width"], result["photo"][-1]["height"]) == (64, 32)
+
+    boundary = "b0undary"
+    whole = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="chat_id"\r\n\r\n{chat.id}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--{boundary}--\r\n'
+    ).encode()
+    for content_type, body, wanted in [
+        (f"multipart/form-data; boundary={boundary}", whole, 200),
+        (f"multipart/form-data; boundary={boundary}", whole[: len(whole) // 2], 400),  # truncated
+        ("multipart/form-data", whole, 400),  # no boundary
+        (f"multipart/form-data; boundary={boundary}", whole.replace(b"hi", b"\xff\xfe"), 400),  # not UTF-8
+    ]:
+        async with http.post(
+            f"{emulator.api_url}{emulator.token}/sendMessage",
+            data=body,
+            headers={"Content-Type": content_type},
+        ) as response:
+            answer = await response.json()
+        assert response.status == wanted, answer
+        if wanted == 400:
+            assert answer["description"].startswith("Bad Request: can't parse request body")
+    assert [m.text for m in emulator.messages(chat)[1:]] == ["hi"]
