@@ -404,7 +404,8 @@ class Relay:
         self.bot = Bot(
             emulator["token"],
             base_url=f"{emulator['url']}/bot",
-            request=AiohttpRequest(connection_pool_size=32),  # the bot's own Telegram transport
+            # the bot's own Telegram transport, configured as the bot configures it for a loopback Bot API
+            request=AiohttpRequest(connection_pool_size=32, trust_env=False),
         )
         self.chats = {home_of(i)[0]: USER_BASE + i for i in range(homes)}
         self.tasks: set[asyncio.Task[None]] = set()
