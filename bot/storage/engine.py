@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -26,12 +27,28 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("pool_reset_on_return", None)  # `_rollback_if_open` instead
     else:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if kwargs["pool_reset_on_return"] is None:
+            event.listen(engine.sync_engine, "reset", _rollback_if_open)
     return engine
+
+
+def _rollback_if_open(dbapi_connection: Any, _record: Any, reset_state: PoolResetState) -> None:
+    """Roll back a connection going back to the pool only when SQLite says a transaction is open.
+
+    The pool's default reset rolls back every time, and through aiosqlite each rollback is a round trip
+    to the connection's thread: a session that only read has already ended its transaction with a
+    rollback of its own, one that committed has nothing to roll back (in the bench, two thirds of the
+    rollbacks, ~2.6 round trips per alert of ~20). A connection left in a transaction (an error
+    mid-write) is still rolled back here, so it never keeps SQLite's write lock.
+    """
+    if not reset_state.terminate_only and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
