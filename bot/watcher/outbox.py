@@ -81,9 +81,16 @@ async def claim_due(sessions: Sessions, owner: str, lease_seconds: float, limit:
         )
         if session.get_bind().dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
+        # Two statements, not `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`: PostgreSQL
+        # may run such a subquery again for each row the UPDATE visits, and each run skips the rows the
+        # UPDATE has just changed, so one claim of n leased every due row. The picked rows stay locked
+        # (PostgreSQL) or write-locked by `hot_write` (SQLite) until the commit; `due` is checked again.
+        picked = list((await session.execute(candidates)).scalars())
+        if not picked:
+            return []
         result = await session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(candidates.scalar_subquery()), due)
+            .where(Delivery.id.in_(picked), due)
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
             .returning(Delivery.id)
             .execution_options(synchronize_session=False)

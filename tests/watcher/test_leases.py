@@ -59,6 +59,7 @@ async def test_claims_are_disjoint_and_expired_leases_come_back(
     claims = await asyncio.gather(*(outbox.claim_due(sessions, f"w{i}", 30, 15) for i in range(4)))
     ids = [row.id for claim in claims for row in claim]
     assert len(ids) == len(set(ids)) == 40  # every row leased once, none twice
+    assert sorted(len(claim) for claim in claims) == [0, 10, 15, 15]  # each within its limit
     assert await outbox.claim_due(sessions, "late", 30, 50) == []  # all leased
 
     # A worker dies holding rows: once its lease is past, another worker gets them.
