@@ -212,7 +212,6 @@ class Event(Base):
     time: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(16))  # webhook | poll | watcher
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    snapshot_file_id: Mapped[str | None] = mapped_column(String(256))
     received_at: Mapped[datetime] = mapped_column(server_default=_now_default())
 
 

@@ -262,7 +262,6 @@ class AlertSender:
             message.message_id,
             has_photo=True,
             file_id=file_id,
-            event_file_id=(row.event_pk, file_id) if file_id is not None else None,
         )
         if file_id is not None:
             self._snapshots.remember_file_id(row.event_pk, file_id)
@@ -374,6 +373,5 @@ class AlertSender:
             new_id = _largest_file_id(message) if isinstance(message, Message) else None
             if file_id is None and new_id is not None:
                 self._snapshots.remember_file_id(row.event_pk, new_id)
-                await sent_records.record_file_id(self._sessions, row.event_pk, new_id)
         await sent_records.record_photo_added(self._sessions, row.id, file_id or new_id)
         LOG.info("late_photo_added delivery=%s chat=%s", row.id, row.chat_id)

@@ -1,4 +1,4 @@
-"""Recording what went out: message ids, photos added late, uploaded snapshots' file ids.
+"""Recording what went out: message ids, photos added late, the file ids of the pictures sent.
 
 Kept apart from the leasing and retry rules of `bot.watcher.outbox` because it is the one hot write of the
 send path: `SentRecorder` group-commits the records of sends that finish close together, while each send
@@ -16,7 +16,7 @@ from sqlalchemy import Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.engine import hot_write
-from bot.storage.models import Delivery, Event
+from bot.storage.models import Delivery
 from bot.watcher.outbox import AWAITING_PHOTO, SENT, WORKABLE, Sessions
 
 
@@ -32,12 +32,11 @@ async def record_sent(
     has_photo: bool,
     file_id: str | None = None,
     awaiting_photo_at: datetime | None = None,
-    event_file_id: tuple[int, str] | None = None,
 ) -> None:
     """Record a message that went out. Not guarded by the lease: the send happened, so say so.
 
-    `event_file_id` (event pk, file id) also remembers an uploaded snapshot's file id on the event, in
-    the same transaction (see `record_file_id`).
+    `file_id` is the picture's id at Telegram: the event's other deliveries read it from this row
+    (`outbox.claim_due`) and send the picture by id instead of uploading it again.
     """
     async with sessions.begin() as session:
         await _record_sent(
@@ -47,7 +46,6 @@ async def record_sent(
             has_photo=has_photo,
             file_id=file_id,
             awaiting_photo_at=awaiting_photo_at,
-            event_file_id=event_file_id,
         )
 
 
@@ -59,7 +57,6 @@ async def _record_sent(
     has_photo: bool,
     file_id: str | None = None,
     awaiting_photo_at: datetime | None = None,
-    event_file_id: tuple[int, str] | None = None,
 ) -> None:
     values: dict[str, object] = {
         "telegram_message_id": message_id,
@@ -80,12 +77,9 @@ async def _record_sent(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if event_file_id is not None:
-        await _remember_file_id(session, *event_file_id)
 
 
 _DELIVERIES = cast(Table, Delivery.__table__)
-_EVENTS = cast(Table, Event.__table__)
 
 # The plain "sent" record of many rows at once, as one executemany (see `_record_sent`).
 _SENT_MANY = (
@@ -104,11 +98,6 @@ _SENT_MANY = (
         lease_until=None,
         last_error=None,
     )
-)
-_FILE_ID_MANY = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id == bindparam("b_id"), _EVENTS.c.snapshot_file_id.is_(None))
-    .values(snapshot_file_id=bindparam("b_file_id"))
 )
 
 
@@ -135,9 +124,6 @@ async def _record_sent_many(session: AsyncSession, records: Sequence[dict[str, A
             for r in plain
         ],
     )
-    file_ids = [r["event_file_id"] for r in plain if r.get("event_file_id") is not None]
-    if file_ids:
-        await connection.execute(_FILE_ID_MANY, [{"b_id": pk, "b_file_id": fid} for pk, fid in file_ids])
 
 
 class SentRecorder:
@@ -201,18 +187,3 @@ async def record_photo_added(sessions: Sessions, delivery_id: int, file_id: str 
             )
             .execution_options(synchronize_session=False)
         )
-
-
-async def record_file_id(sessions: Sessions, event_pk: int, file_id: str) -> None:
-    """Remember Telegram's id of the uploaded snapshot, so other chats (and replicas) send it by id."""
-    async with sessions.begin() as session:
-        await _remember_file_id(session, event_pk, file_id)
-
-
-async def _remember_file_id(session: AsyncSession, event_pk: int, file_id: str) -> None:
-    await session.execute(
-        update(Event)
-        .where(Event.id == event_pk, Event.snapshot_file_id.is_(None))
-        .values(snapshot_file_id=file_id)
-        .execution_options(synchronize_session=False)
-    )

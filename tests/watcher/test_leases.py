@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.engine import create_engine, create_session_factory
 from bot.storage.models import Base, Delivery
-from bot.watcher import outbox
+from bot.watcher import outbox, sent_records
 from bot.watcher.leases import process_owner_id, release, try_lease
 from tests.watcher.delivery_fixtures import add_event, make_event, seed_chats
 
@@ -78,3 +78,21 @@ async def test_claims_are_disjoint_and_expired_leases_come_back(
     await outbox.renew(sessions, "heir", list(dead), 30)
     await outbox.release_owner(sessions, "heir")
     assert {row.id for row in await outbox.claim_due(sessions, "next", 30, 50)} == dead
+
+
+async def test_a_claimed_row_gets_the_file_id_another_chat_was_sent(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Another replica, or this one after a restart, sends the event's picture by id, not by upload."""
+    await seed_chats(sessions, [(2001, "private"), (2002, "private"), (2003, "private")])
+    event_pk = await add_event(sessions, make_event("pic"), [2001, 2002, 2003])
+    other_pk = await add_event(sessions, make_event("other", time=1_700_000_100), [2001])
+    (first,) = await outbox.claim_due(sessions, "a", 30, 1)  # its limit, on PostgreSQL too
+    assert (first.event_pk, first.chat_id, first.snapshot_file_id) == (event_pk, 2001, None)
+    await sent_records.record_sent(sessions, first.id, 11, has_photo=True, file_id="AgAC-uploaded")
+    rest = await outbox.claim_due(sessions, "b", 30, 10)
+    assert sorted((r.event_pk, r.chat_id, r.snapshot_file_id) for r in rest) == [
+        (event_pk, 2002, "AgAC-uploaded"),
+        (event_pk, 2003, "AgAC-uploaded"),
+        (other_pk, 2001, None),  # another event's picture is not this one's
+    ]
