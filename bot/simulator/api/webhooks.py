@@ -77,6 +77,7 @@ class WebhookPusher:
         self.failure_window = failure_window
         self.loopback_only = loopback_only
         self.registrations: dict[tuple[str, str], Registration] = {}
+        self._clients: dict[str, set[str]] = {}  # account id -> client ids registered (keeps pushes O(1))
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=500)
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -106,17 +107,20 @@ class WebhookPusher:
             raise BadRequest(21, "Invalid url: the simulator only calls loopback addresses")
         reg = Registration(account_id, client_id, url)
         self.registrations[(account_id, client_id)] = reg
+        self._clients.setdefault(account_id, set()).add(client_id)
         account = self.world.account(account_id)
         self._send(reg, payloads.activation(account_id, account.email if account else ""), force=True)
         return reg
 
     def drop(self, account_id: str, client_id: str) -> bool:
         """Unregister; False when nothing was registered."""
+        self._clients.get(account_id, set()).discard(client_id)
         return self.registrations.pop((account_id, client_id), None) is not None
 
     def on_change(self, kind: str, home: Home, data: dict[str, Any]) -> None:
         """World listener: push the matching payload to the home owner's webhooks."""
-        regs = [r for r in self.registrations.values() if r.account_id == home.account_id and r.active]
+        found = (self.registrations.get((home.account_id, c)) for c in self._clients.get(home.account_id, ()))
+        regs = [r for r in found if r is not None and r.active]
         if not regs:
             return
         payload = payloads.for_change(self.world, kind, home, data)
