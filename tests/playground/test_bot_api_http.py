@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from PIL import Image
 
 from bot.playground import BotApiEmulator
 
@@ -26,6 +28,12 @@ async def call(
     form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
     async with http.post(f"{emu.api_url}{emu.token}/{method}", data=form) as response:
         return response.status, await response.json()
+
+
+def _picture(size: tuple[int, int], colour: str, kind: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=kind)
+    return buffer.getvalue()
 
 
 async def test_envelopes_and_status_codes(emulator: BotApiEmulator, http: aiohttp.ClientSession) -> None:
@@ -121,22 +129,17 @@ async def test_photo_from_loopback_url_and_file_download(
     emulator: BotApiEmulator, http: aiohttp.ClientSession
 ) -> None:
     chat = emulator.private_chat(emulator.add_user("Alice"))
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (100, 50), "red").save(buffer, format="PNG")
+    red = _picture((100, 50), "red", "PNG")
     form = aiohttp.FormData()
     form.add_field("chat_id", str(chat.id))
-    form.add_field("photo", buffer.getvalue(), filename="red.png", content_type="image/png")
+    form.add_field("photo", red, filename="red.png", content_type="image/png")
     async with http.post(f"{emulator.api_url}{emulator.token}/sendPhoto", data=form) as response:
         first = (await response.json())["result"]
     status, body = await call(http, emulator, "getFile", file_id=first["photo"][-1]["file_id"])
     file_url = f"{emulator.file_url}{emulator.token}/{body['result']['file_path']}"
     status, body = await call(http, emulator, "sendPhoto", chat_id=chat.id, photo=file_url)
     assert status == 200
-    assert emulator.messages(chat)[1].photo_bytes == buffer.getvalue()
+    assert emulator.messages(chat)[1].photo_bytes == red
     status, body = await call(http, emulator, "sendPhoto", chat_id=chat.id, photo="AgACnonsense")
     assert (status, body["description"]) == (400, "Bad Request: wrong file identifier/HTTP URL specified")
     status, body = await call(
@@ -149,26 +152,21 @@ async def test_multipart_fields_files_and_broken_bodies(
     emulator: BotApiEmulator, http: aiohttp.ClientSession
 ) -> None:
     """Text parts become parameters (UTF-8, JSON fields decoded), parts with a file name become files."""
-    import io
-
-    from PIL import Image
-
     chat = emulator.private_chat(emulator.add_user("Alice"))
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 32), "blue").save(buffer, format="JPEG")
+    blue = _picture((64, 32), "blue", "JPEG")
     markup = {"inline_keyboard": [[{"text": "Sourdine 1 h", "callback_data": "m:1"}]]}
     form = aiohttp.FormData()
     form.add_field("chat_id", str(chat.id))
     form.add_field("caption", "Caméra du jardin ✓")
     form.add_field("reply_markup", json.dumps(markup))
-    form.add_field("photo", buffer.getvalue(), filename="snapshot.jpg", content_type="image/jpeg")
+    form.add_field("photo", blue, filename="snapshot.jpg", content_type="image/jpeg")
     url = f"{emulator.api_url}{emulator.token}/sendPhoto"
     async with http.post(url, data=form) as response:
         assert response.status == 200
         result = (await response.json())["result"]
     assert result["caption"] == "Caméra du jardin ✓"
     assert result["reply_markup"] == markup
-    assert emulator.messages(chat)[0].photo_bytes == buffer.getvalue()
+    assert emulator.messages(chat)[0].photo_bytes == blue
     assert (result["photo"][-1]["width"], result["photo"][-1]["height"]) == (64, 32)
 
     boundary = "b0undary"
