@@ -556,6 +556,18 @@ async def main(args: argparse.Namespace) -> None:
         f"Netatmo requests per home per hour, webhooks healthy (computed from next_poll_delay): {polling:.1f}"
     )
     print(f"peak RSS: bench process (bot + relay) {rss_mb:.0f} MB; largest stand-in child {child_mb:.0f} MB")
+    # What the measured throughput cannot show when the stand-ins share the CPUs: how many alerts per
+    # second the system under test's own CPU time would allow on one core of this machine.
+    capacity = {
+        name: 1 / (cpu / max(1, results[f"{name} throughput"]["delivered"]))
+        for name in ("pipeline", "relay")
+        if (cpu := results[f"{name} throughput"]["cpu"]["system under test"]) > 0
+    }
+    if capacity:
+        print(
+            "one core's worth of the system under test's CPU per alert at saturation would carry: "
+            + ", ".join(f"{name} {value:.0f} alerts/s" for name, value in capacity.items())
+        )
     misses = []
     for load, ratio in ratios.items():
         if ratio > 1.5:
