@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 from urllib.parse import urlencode
 
@@ -32,8 +33,11 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _NO_BODY_HEADERS = ("Content-Type",)
 # aiohttp warns (ResourceWarning) about bytes bodies above 1 MiB; it streams file objects in chunks.
 _LARGE_BYTES = 2**20
-# httpx's (WHATWG) escaping of filenames in multipart: '"' and control characters percent-encoded.
-_FILENAME_ESCAPES = str.maketrans({'"': "%22"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B})
+# httpx's (HTML5) escaping of names and filenames in multipart: '"' and control characters
+# percent-encoded, a backslash doubled.
+_FORM_ESCAPES = str.maketrans(
+    {'"': "%22", "\\": "\\\\"} | {chr(c): f"%{c:02X}" for c in range(0x20) if c != 0x1B}
+)
 # aiohttp puts the request URL in some error texts (httpx does not); the bot token is in its path, and
 # NetworkError texts are logged and stored with outbox rows.
 _TOKEN_IN_PATH = re.compile(r"/bot[^/\s'\"]+")
@@ -178,27 +182,45 @@ class AiohttpRequest(BaseRequest):
 
 
 def _encode(
-    request_data: RequestData | None, files: UploadFileDict | None
-) -> tuple[aiohttp.FormData | bytes | None, dict[str, str] | None]:
-    """The body httpx would send for ``data=json_parameters, files=multipart_data``.
+    request_data: RequestData | None, files: UploadFileDict | None, boundary: str | None = None
+) -> tuple[bytes | io.BytesIO | None, dict[str, str] | None]:
+    """The body httpx would send for ``data=json_parameters, files=multipart_data``, byte for byte.
 
     Without files: the JSON-encoded parameters form-urlencoded (nothing at all when there are none).
-    With files: multipart, the parameters as plain fields first, then one part per file with its
-    filename and mimetype. Filenames are escaped as httpx does and otherwise kept in UTF-8
-    (``quote_fields=False``): aiohttp's default percent-encodes the whole name, and Telegram would show
-    that as the document's name. One difference stays: aiohttp labels each plain field
-    ``text/plain; charset=utf-8`` (as aiogram, also on aiohttp, has long sent to the real Bot API).
+    With files: multipart, the parameters as plain fields first (no Content-Type of their own), then one
+    part per file with its filename and mimetype; names and filenames escaped as httpx (and browsers)
+    do, otherwise kept in UTF-8, which is how Telegram shows a document's name. Written out here rather
+    than with ``aiohttp.FormData``, whose payload objects cost ~0.4 ms more per photo sent on the test
+    machine (a tenth of the bot's CPU per alert in a burst). A body above 1 MiB goes as a file object,
+    which aiohttp writes in chunks (a bytes body that large makes it warn).
     """
     if request_data is None:
         return None, None
     fields = request_data.json_parameters
     if not files:
         return (urlencode(fields).encode(), _FORM) if fields else (None, None)
-    form = aiohttp.FormData(quote_fields=False)
+    boundary = boundary or os.urandom(16).hex()
+    chunks: list[bytes] = []
     for name, value in fields.items():
-        form.add_field(name, value)
+        chunks.append(
+            f"--{boundary}\r\nContent-Disposition: form-data; {_param('name', name)}\r\n\r\n".encode()
+        )
+        chunks.append(value.encode())
+        chunks.append(b"\r\n")
     for name, (filename, content, mimetype) in files.items():
-        if isinstance(content, bytes) and len(content) > _LARGE_BYTES:
-            content = io.BytesIO(content)  # written in 64 KiB chunks, without aiohttp's ResourceWarning
-        form.add_field(name, content, filename=filename.translate(_FILENAME_ESCAPES), content_type=mimetype)
-    return form, None
+        head = f"--{boundary}\r\nContent-Disposition: form-data; {_param('name', name)}"
+        if filename:
+            head += f"; {_param('filename', filename)}"
+        if mimetype:
+            head += f"\r\nContent-Type: {mimetype}"
+        chunks.append(f"{head}\r\n\r\n".encode())
+        chunks.append(content if isinstance(content, bytes) else content.read())
+        chunks.append(b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    body = b"".join(chunks)
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    return (io.BytesIO(body) if len(body) > _LARGE_BYTES else body), headers
+
+
+def _param(key: str, value: str) -> str:
+    return f'{key}="{value.translate(_FORM_ESCAPES)}"'

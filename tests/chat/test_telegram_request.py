@@ -12,16 +12,24 @@ import io
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, MessageEntity
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    MessageEntity,
+)
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.request import BaseRequest, RequestData
 
-from bot.chat.telegram_request import AiohttpRequest
+from bot.chat.telegram_request import AiohttpRequest, _encode
 from tests.conftest import free_port
 
 KEYBOARD = InlineKeyboardMarkup(
@@ -253,3 +261,66 @@ async def test_shutdown_then_initialize_again(emulator: Any) -> None:
     await bot.shutdown()
     assert [m.text for m in emulator.messages(chat)] == ["first", "second"]
     assert request.read_timeout == 5.0
+
+
+class _Recorder(BaseRequest):
+    """A transport that keeps what PTB asks it to send and answers with a minimal message."""
+
+    def __init__(self) -> None:
+        self.seen: list[RequestData | None] = []
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **_: Any
+    ) -> tuple[int, bytes]:
+        self.seen.append(request_data)
+        message = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}
+        return 200, json.dumps({"ok": True, "result": message}).encode()
+
+
+SENDS: list[Callable[[Bot], Awaitable[Any]]] = [
+    lambda bot: bot.send_photo(  # an alert: text fields, a keyboard as JSON, the snapshot
+        7000001,
+        jpeg("teal"),
+        filename="snapshot.jpg",
+        caption="<b>Caméra du jardin</b> ✓ personne",
+        parse_mode="HTML",
+        disable_notification=True,
+        reply_markup=KEYBOARD,
+    ),
+    # a file name that needs escaping: quotes, a backslash, a control character, accents
+    lambda bot: bot.send_document(-100123, b"%PDF-1.4 ...", filename='rapport "mai"\\été\x01.pdf'),
+    lambda bot: bot.send_message(1, "a&b=c ✓", reply_markup=KEYBOARD),  # no file: form-urlencoded
+    # a body above 1 MiB goes as a file object
+    lambda bot: bot.send_document(1, bytes(range(256)) * 5000, filename="big.bin"),
+]
+
+
+@pytest.mark.parametrize("send", SENDS)
+async def test_bodies_are_those_httpx_would_send(send: Callable[[Bot], Awaitable[Any]]) -> None:
+    """PTB's default transport is httpx with ``data=json_parameters, files=multipart_data``: the bytes
+    sent here are the same (given the same boundary), so the Bot API sees what it sees from PTB."""
+    recorder = _Recorder()
+    await send(Bot(TOKEN, request=recorder))
+    (data,) = recorder.seen
+    assert data is not None
+    expected = httpx.Request(
+        "POST", "http://127.0.0.1/", data=data.json_parameters, files=data.multipart_data or None
+    )
+    expected_body = expected.read()
+    content_type = expected.headers["Content-Type"]
+    boundary = content_type.split("boundary=")[1] if "boundary=" in content_type else None
+    body, headers = _encode(data, data.multipart_data, boundary=boundary)
+    raw = body.getvalue() if isinstance(body, io.BytesIO) else body
+    assert raw == expected_body
+    assert isinstance(body, io.BytesIO) == (len(expected_body) > 2**20)
+    assert headers is not None and headers["Content-Type"] == content_type
