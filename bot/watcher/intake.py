@@ -6,7 +6,7 @@ outbox rows, in the same transaction. So an event is alerted at most once per ch
 never lost between "stored" and "queued".
 
 Throughput matters (a busy home after an outage, a webhook burst, the bench): a batch of events of any
-number of homes costs a fixed number of statements — two reads side by side before the transaction
+number of homes costs a fixed number of statements — two reads on one connection before the transaction
 (`bot.watcher.intake_reads`: the homes, with their active link, zone, names and devices; the routing,
 subscriptions with their chats' languages and running mutes), then one write transaction with a multi-row
 INSERT … ON CONFLICT DO NOTHING RETURNING and multi-row outbox inserts — no per-home or per-event round

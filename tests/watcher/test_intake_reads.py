@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from bot.storage.models import Home, Mute
 from bot.watcher.intake_reads import read_batch
@@ -40,3 +40,15 @@ async def test_a_batch_that_alerts_no_one_reads_no_routing(database_url: str) ->
         homes, routing = await read_batch(sessions, [HOME], NOW, deliver=False)
         assert list(homes) == [HOME]
         assert routing.by_home == {} and routing.languages == {}
+
+
+async def test_both_reads_share_one_connection_and_unknown_homes_need_no_routing(database_url: str) -> None:
+    async with database(database_url) as sessions:
+        await seed_home(sessions, chats=(OWNER,))
+        engine = sessions.kw["bind"].sync_engine
+        checkouts: list[object] = []
+        event.listen(engine, "checkout", lambda *args: checkouts.append(args[0]))
+        homes, routing = await read_batch(sessions, [HOME], NOW, deliver=True)
+        assert list(routing.by_home) == [HOME] and len(checkouts) == 1  # one session, not one per read
+        homes, routing = await read_batch(sessions, ["unknown"], NOW, deliver=True)
+        assert homes == {} and routing.by_home == {}
