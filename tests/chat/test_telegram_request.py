@@ -14,10 +14,13 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from telegram import (
     Bot,
@@ -30,6 +33,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.chat.telegram_request import AiohttpRequest, _encode
+from bot.playground.params import UploadedFile, _decode_multipart
 from tests.conftest import free_port
 
 KEYBOARD = InlineKeyboardMarkup(
@@ -324,3 +328,30 @@ async def test_bodies_are_those_httpx_would_send(send: Callable[[Bot], Awaitable
     assert raw == expected_body
     assert isinstance(body, io.BytesIO) == (len(expected_body) > 2**20)
     assert headers is not None and headers["Content-Type"] == content_type
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+_PLAIN_NAME = st.text(  # what is sent unescaped: no quote, backslash or control character
+    st.characters(blacklist_categories=("Cs", "Cc")).filter(lambda c: c not in '"\\'), min_size=1, max_size=20
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fields=st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), _TEXT, max_size=6),
+    filename=_PLAIN_NAME,
+    content=st.binary(max_size=2000),
+)
+def test_what_is_encoded_the_emulator_decodes_back(
+    fields: dict[str, str], filename: str, content: bytes
+) -> None:
+    """The transport's multipart and the Bot API emulator's parser agree on any text and any bytes."""
+    fields = {name: value for name, value in fields.items() if name != "document"}
+    data = cast(RequestData, SimpleNamespace(json_parameters=fields))  # all `_encode` reads of it
+    body, headers = _encode(data, {"document": (filename, content, "application/octet-stream")})
+    assert isinstance(body, bytes) and headers is not None
+    values: dict[str, Any] = {}
+    uploads: dict[str, UploadedFile] = {}
+    _decode_multipart(headers["Content-Type"], body, values, uploads)
+    assert values == fields
+    assert (uploads["document"].filename, uploads["document"].data) == (filename, content)
