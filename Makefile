@@ -24,8 +24,8 @@ run: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(PY) -m ruff check bot tests bench migrations
-	$(PY) -m ruff format --check bot tests bench migrations
+	$(PY) -m ruff check bot standins tests bench migrations
+	$(PY) -m ruff format --check bot standins tests bench migrations
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

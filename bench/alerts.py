@@ -58,11 +58,14 @@ from telegram.ext import Application
 
 from bench.standins import USER_BASE, home_of
 from bot import eventloop
+from bot.alerts.delivery import build_worker
+from bot.alerts.poller import PollConfig, next_poll_delay
+from bot.alerts.sending import SendingPolicy
+from bot.alerts.watcher import intake_component
 from bot.app import BotRuntime, Component
 from bot.chat.telegram_request import AiohttpRequest
 from bot.config import Settings
 from bot.services import Services
-from bot.simulator import SimulatorConfig
 from bot.storage.engine import create_engine
 from bot.storage.models import (
     Home,
@@ -73,11 +76,8 @@ from bot.storage.models import (
     TelegramChat,
     TelegramUser,
 )
-from bot.watcher.delivery import build_worker
-from bot.watcher.intake_watcher import intake_component
-from bot.watcher.poller import PollConfig, next_poll_delay
-from bot.watcher.sending import SendingPolicy
 from bot.web.netatmo_webhook import register_netatmo_webhook
+from standins.netatmo_sim import SimulatorConfig
 
 STANDINS = Path(__file__).resolve().parent / "standins.py"
 SIM = SimulatorConfig()  # the client id and secret the simulator child uses (its defaults)

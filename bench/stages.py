@@ -37,7 +37,7 @@ import aiohttp
 from bench.alerts import Bench, Child, pin, start_pipeline
 from bench.standins import home_of
 from bot import eventloop
-from bot.watcher import intake, intake_watcher, sending
+from bot.alerts import intake, sending, watcher
 
 STAGES = [
     ("emit → intake", "emit", "intake_start"),
@@ -74,7 +74,7 @@ def wrap_steps(marks: Marks) -> None:
         setattr(owner, name, wrapped)
 
     around(
-        intake_watcher.IntakeWatcher,
+        watcher.IntakeWatcher,
         "handle",
         lambda _self, pushes: [p.payload.get("home_id") or "" for p in pushes],
         "intake_start",

@@ -37,9 +37,9 @@ import contextlib
 from aiohttp import web
 
 from bot import eventloop
-from bot.playground import BotApiEmulator
-from bot.simulator import Simulator, SimulatorConfig
-from bot.simulator.world import generated
+from standins.netatmo_sim import Simulator, SimulatorConfig
+from standins.netatmo_sim.world import generated
+from standins.telegram_emulator import BotApiEmulator
 
 USER_BASE = 7_000_000
 

@@ -36,8 +36,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulator(args: argparse.Namespace) -> int:
-    from bot.simulator import run_simulator
-    from bot.simulator.cli import config_from_args
+    from standins.netatmo_sim import run_simulator
+    from standins.netatmo_sim.cli import config_from_args
 
     configure_logging(args.log_level)
     with contextlib.suppress(KeyboardInterrupt):
@@ -46,7 +46,7 @@ def _cmd_simulator(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
+    from standins.demo import run_demo
 
     configure_logging(args.log_level)
     with contextlib.suppress(KeyboardInterrupt):
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulator = commands.add_parser("simulator", help="run the local Netatmo simulator")
     simulator.add_argument("--log-level", default="INFO")
     try:
-        from bot.simulator.cli import add_arguments
+        from standins.netatmo_sim.cli import add_arguments
     except ImportError:
         simulator.add_argument("--host", default="127.0.0.1")
         simulator.add_argument("--port", type=int, default=8081)
@@ -95,9 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration problem: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:
-        if exc.name and exc.name.startswith(("bot.simulator", "bot.demo", "bot.playground")):
+        if exc.name and exc.name.startswith("standins"):
+            # The production image ships the bot alone; the simulator and the emulator stay in the repository.
             print(
-                f"'{args.command}' is not built yet in this version ({exc.name} is missing).", file=sys.stderr
+                f"'{args.command}' needs the stand-ins, which this installation leaves out ({exc.name} is "
+                "missing): run it from a checkout of the repository.",
+                file=sys.stderr,
             )
             return 3
         raise

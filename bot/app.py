@@ -25,9 +25,9 @@ from telegram.ext import Application
 
 from bot.chat.application import FEATURES, Registrar, build_application
 from bot.chat.commands import bot_commands
-from bot.chat.linking import notify_broken
 from bot.config import ConfigError, Settings
 from bot.i18n import catalog_languages, translator
+from bot.linking.chat import notify_broken
 from bot.netatmo.gateway import NetatmoGateway
 from bot.netatmo.shared_budget import budget_for
 from bot.services import Services

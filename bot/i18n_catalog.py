@@ -25,7 +25,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
 DOMAIN = "bot"
 KEYWORDS = frozenset({"_", "N_", "t", "translate"})
-SKIPPED = ("simulator", "playground")
 
 
 @dataclass
@@ -48,8 +47,6 @@ def extract(package_dir: Path = PACKAGE_DIR) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted(package_dir.rglob("*.py")):
         relative = path.relative_to(package_dir)
-        if relative.parts[0] in SKIPPED:
-            continue
         where = relative.as_posix()
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         calls = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Call)), key=_position)

@@ -5,16 +5,16 @@ Kept apart from `app.py` so tests can start a runtime with exactly the parts the
 
 from __future__ import annotations
 
+from bot.alerts.delivery import delivery_component
+from bot.alerts.watcher import intake_component
 from bot.app import ComponentFactory
-from bot.watcher.delivery import delivery_component
-from bot.watcher.intake_watcher import intake_component
-from bot.web import oauth
+from bot.linking import web as linking_web
 from bot.web.netatmo_webhook import register_netatmo_webhook
 from bot.web.server import RouteRegistrar
 
 
 def default_routes() -> list[RouteRegistrar]:
-    return [oauth.register, register_netatmo_webhook]
+    return [linking_web.register, register_netatmo_webhook]
 
 
 def default_components() -> list[ComponentFactory]:

@@ -108,7 +108,7 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Any]:
-    from bot.playground import BotApiEmulator
+    from standins.telegram_emulator import BotApiEmulator
 
     async with BotApiEmulator() as running:
         yield running
@@ -116,7 +116,7 @@ async def emulator() -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def simulator() -> AsyncIterator[Any]:
-    from bot.simulator import Simulator, SimulatorConfig
+    from standins.netatmo_sim import Simulator, SimulatorConfig
 
     async with Simulator(SimulatorConfig(port=0)) as running:
         yield running

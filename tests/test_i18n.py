@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from bot.chat.commands import COMMANDS
-from bot.chat.settings import GROUP_LABELS, PEOPLE_LABELS
 from bot.domain.errors_text import _PERMISSION_BY_PREFIX
 from bot.i18n import LOCALE_DIR, catalog_languages, translator
 from bot.i18n_catalog import Entry, compile_mo, extract, parse_po, render_po, update_po
+from bot.subscriptions.settings import GROUP_LABELS, PEOPLE_LABELS
 from tests.conftest import StartBot
 
 LANGUAGES = ("fr", "de")
@@ -101,7 +101,7 @@ def test_texts_looked_up_through_variables_are_extracted(texts: dict[str, list[s
 
 def test_simulator_and_playground_are_not_extracted(texts: dict[str, list[str]]) -> None:
     references = {reference for where in texts.values() for reference in where}
-    assert not any(ref.startswith(("bot/simulator/", "bot/playground/")) for ref in references)
+    assert not any(ref.startswith("standins/") for ref in references)
 
 
 # -- the translator -------------------------------------------------------------------------------

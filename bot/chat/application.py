@@ -7,10 +7,14 @@ from urllib.parse import urlsplit
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.chat import alerts, fallback, homes, linking, mute, settings, start, subscriptions
+from bot.alerts import buttons as alert_buttons
+from bot.chat import fallback, start
 from bot.chat.common import SERVICES_KEY
 from bot.chat.telegram_request import AiohttpRequest
+from bot.control import homes
+from bot.linking import chat as linking
 from bot.services import Services
+from bot.subscriptions import mute, settings, subscribe
 
 Registrar = Callable[[Application], None]
 
@@ -19,8 +23,8 @@ FEATURES: tuple[Registrar, ...] = (
     start.register,
     linking.register,
     homes.register,
-    alerts.register,
-    subscriptions.register,
+    alert_buttons.register,
+    subscribe.register,
     settings.register,
     mute.register,
 )

@@ -1,7 +1,7 @@
 """Netatmo's OAuth2 endpoints: the authorize URL, the code exchange and the refresh grant.
 
 The state parameter is the only thing tying a browser's consent to the Telegram user who asked, so it is
-random (192 bits), stored only as its SHA-256, and checked by `bot.netatmo.linking`.
+random (192 bits), stored only as its SHA-256, and checked by `bot.linking.service`.
 """
 
 from __future__ import annotations

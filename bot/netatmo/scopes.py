@@ -1,6 +1,6 @@
 """The OAuth scopes the bot asks for: every one a feature needs, and no more.
 
-Grouped by product so the linking message can explain each group in one sentence (bot.domain.linking).
+Grouped by product so the linking message can explain each group in one sentence (bot.linking.texts).
 """
 
 from __future__ import annotations

@@ -16,14 +16,9 @@ from sqlalchemy import Executable, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.permissions import Membership
 from bot.domain.routing import PEOPLE_ALL, MuteRule, SubscriptionRule
 from bot.storage.models import (
-    AuditEntry,
-    Event,
     Home,
-    HomeDevice,
-    HomeMember,
     Mute,
     Subscription,
     TelegramUser,
@@ -108,7 +103,7 @@ async def load_routing_many(
     subscriptions with their chats' running mutes, and the homes' time zones unless the caller read them.
 
     `languages`, when given, is filled from the same query with the language of each subscribed chat, as
-    `bot.watcher.sending.chat_language` tells it: a private chat's user's, else the subscriber's."""
+    `bot.alerts.sending.chat_language` tells it: a private chat's user's, else the subscriber's."""
     wanted = list(dict.fromkeys(home_ids))
     routing: dict[str, tuple[list[SubscriptionRule], list[MuteRule], str]] = {
         home_id: ([], [], "UTC") for home_id in wanted
@@ -204,138 +199,3 @@ async def update_filters(session: AsyncSession, subscription_id: int, **values: 
         setattr(subscription, name, value)
     await session.flush()
     return subscription
-
-
-# -- mutes ------------------------------------------------------------------------------------------
-
-
-async def add_mute(
-    session: AsyncSession,
-    chat_id: int,
-    home_id: str,
-    device_id: str | None,
-    until: datetime,
-    created_by: int | None,
-) -> Mute:
-    """Mute a camera (or the whole home) in a chat until `until`; replaces a mute of the same target."""
-    await session.execute(
-        delete(Mute).where(
-            Mute.chat_id == chat_id,
-            Mute.home_id == home_id,
-            Mute.device_id.is_(None) if device_id is None else Mute.device_id == device_id,
-        )
-    )
-    mute = Mute(chat_id=chat_id, home_id=home_id, device_id=device_id, until=until, created_by=created_by)
-    session.add(mute)
-    await session.flush()
-    return mute
-
-
-async def live_mutes(
-    session: AsyncSession, chat_id: int, now: datetime, home_id: str | None = None
-) -> list[Mute]:
-    """The chat's mutes that still run at `now`, soonest ending first."""
-    query = select(Mute).where(Mute.chat_id == chat_id, Mute.until > now)
-    if home_id is not None:
-        query = query.where(Mute.home_id == home_id)
-    return list(await session.scalars(query.order_by(Mute.until, Mute.id)))
-
-
-async def clear_mutes(
-    session: AsyncSession, chat_id: int, *, home_id: str | None = None, mute_id: int | None = None
-) -> int:
-    """Remove the chat's mutes (one, one home's, or all); returns how many were removed."""
-    query = delete(Mute).where(Mute.chat_id == chat_id)
-    if home_id is not None:
-        query = query.where(Mute.home_id == home_id)
-    if mute_id is not None:
-        query = query.where(Mute.id == mute_id)
-    result = await session.execute(query)
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-# -- homes, members, people -------------------------------------------------------------------------
-
-
-async def membership(session: AsyncSession, home_id: str, user_id: int) -> Membership | None:
-    """The user's role and link in a home, or None when they are not a member."""
-    row = await session.get(HomeMember, (home_id, user_id))
-    return Membership(row.role, row.link_id) if row is not None else None
-
-
-async def linked_homes(session: AsyncSession, user_id: int) -> list[Home]:
-    """Homes the user reaches through their own Netatmo link, by name."""
-    rows = await session.scalars(
-        select(Home)
-        .join(HomeMember, HomeMember.home_id == Home.id)
-        .where(HomeMember.telegram_user_id == user_id, HomeMember.link_id.is_not(None))
-        .order_by(Home.name, Home.id)
-    )
-    return list(rows)
-
-
-async def get_home(session: AsyncSession, home_id: str) -> Home | None:
-    return await session.get(Home, home_id)
-
-
-async def home_devices(
-    session: AsyncSession, home_id: str, types: Sequence[str] | None = None
-) -> list[HomeDevice]:
-    """The home's devices (optionally only some types), in a stable order for index-based buttons."""
-    query = select(HomeDevice).where(HomeDevice.home_id == home_id)
-    if types is not None:
-        query = query.where(HomeDevice.type.in_(list(types)))
-    return list(await session.scalars(query.order_by(HomeDevice.name, HomeDevice.device_id)))
-
-
-async def device_name(session: AsyncSession, home_id: str, device_id: str | None) -> str | None:
-    if device_id is None:
-        return None
-    device = await session.get(HomeDevice, (home_id, device_id))
-    return device.name if device is not None and device.name else None
-
-
-async def known_persons(session: AsyncSession, home_id: str, limit: int = 500) -> dict[str, str]:
-    """Known people of a home as seen in its stored events: person id → latest name."""
-    rows = await session.execute(
-        select(Event.person_id, Event.data)
-        .where(Event.home_id == home_id, Event.person_id.is_not(None))
-        .order_by(Event.time.desc())
-        .limit(limit)
-    )
-    found: dict[str, str] = {}
-    for person_id, data in rows:
-        if person_id is None or person_id in found:
-            continue
-        name = data.get("person_name") if isinstance(data, dict) else None
-        known = data.get("person_known") if isinstance(data, dict) else None
-        if name and known is not False:
-            found[person_id] = str(name)
-    return found
-
-
-# -- audit ------------------------------------------------------------------------------------------
-
-
-async def record_audit(
-    session: AsyncSession,
-    *,
-    user_id: int | None,
-    chat_id: int | None,
-    home_id: str | None,
-    action: str,
-    outcome: str,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """One audit row: who did (or was refused) what, from which chat."""
-    session.add(
-        AuditEntry(
-            telegram_user_id=user_id,
-            chat_id=chat_id,
-            home_id=home_id,
-            action=action,
-            outcome=outcome,
-            detail=detail or {},
-        )
-    )
-    await session.flush()

@@ -33,7 +33,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.chat.telegram_request import AiohttpRequest, _encode
-from bot.playground.params import UploadedFile, _decode_multipart
+from standins.telegram_emulator.params import UploadedFile, _decode_multipart
 from tests.conftest import free_port
 
 KEYBOARD = InlineKeyboardMarkup(

@@ -13,15 +13,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.linking.service import PendingLink, complete_link
 from bot.netatmo.budget import RequestBudget
 from bot.netatmo.gateway import NetatmoGateway
-from bot.netatmo.linking import PendingLink, complete_link
 from bot.netatmo.scopes import scope_string
-from bot.simulator.world.demo import DEMO_ACCOUNT
 from bot.storage import migrate
 from bot.storage.crypto import TokenCipher
 from bot.storage.engine import create_engine, create_session_factory
 from bot.storage.telegram import save_chat, save_user
+from standins.netatmo_sim.world.demo import DEMO_ACCOUNT
 
 
 @dataclass

@@ -21,8 +21,8 @@ from bot.netatmo.errors import (
     NotLinked,
     Throttled,
 )
-from bot.simulator.world.demo import DEMO_ACCOUNT, HOME_ONE_ID, HOME_TWO_ID
 from bot.storage.models import NetatmoLink
+from standins.netatmo_sim.world.demo import DEMO_ACCOUNT, HOME_ONE_ID, HOME_TWO_ID
 from tests.netatmo.conftest import MakeGateway
 
 ROOMY = RequestBudget(((10_000, 10.0), (100_000, 3600.0)))

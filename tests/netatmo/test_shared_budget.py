@@ -13,8 +13,8 @@ from bot.netatmo.budget import RequestBudget
 from bot.netatmo.errors import Throttled
 from bot.netatmo.shared_budget import SharedRequestBudget, budget_for
 from bot.storage.models import NetatmoRequest
+from tests.alerts.intake_fixtures import database
 from tests.netatmo.conftest import MakeGateway
-from tests.watcher.intake_fixtures import database
 
 ACCOUNT = "netatmo:5c810d9c4d"
 

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.permissions import Membership
 from bot.domain.routing import MuteRule, SubscriptionRule
-from bot.storage import migrate
+from bot.storage import audit, migrate
+from bot.storage import homes as homes_repo
+from bot.storage import mutes as mutes_repo
 from bot.storage import subscriptions as repo
 from bot.storage.engine import create_engine, create_session_factory
 from bot.storage.models import (
@@ -124,42 +126,42 @@ async def test_filters_update_and_rule_view(sessions: async_sessionmaker[AsyncSe
 
 async def test_mutes_live_replace_clear(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions.begin() as session:
-        await repo.add_mute(session, -100, HOME, CAM, NOW + timedelta(hours=1), 20)
-        await repo.add_mute(session, -100, HOME, CAM, NOW + timedelta(minutes=10), 20)  # replaces
-        await repo.add_mute(session, -100, HOME, None, NOW - timedelta(minutes=1), 20)  # expired
-        await repo.add_mute(session, 10, "other", None, NOW + timedelta(hours=8), 10)
+        await mutes_repo.add_mute(session, -100, HOME, CAM, NOW + timedelta(hours=1), 20)
+        await mutes_repo.add_mute(session, -100, HOME, CAM, NOW + timedelta(minutes=10), 20)  # replaces
+        await mutes_repo.add_mute(session, -100, HOME, None, NOW - timedelta(minutes=1), 20)  # expired
+        await mutes_repo.add_mute(session, 10, "other", None, NOW + timedelta(hours=8), 10)
     async with sessions.begin() as session:
         _, mutes, _ = await repo.load_routing(session, HOME, NOW)
         assert mutes == [MuteRule(-100, CAM, NOW + timedelta(minutes=10))]
-        live = await repo.live_mutes(session, -100, NOW)
+        live = await mutes_repo.live_mutes(session, -100, NOW)
         assert [(m.device_id, m.until) for m in live] == [(CAM, NOW + timedelta(minutes=10))]
-        assert await repo.clear_mutes(session, -100, mute_id=live[0].id) == 1
-        assert await repo.live_mutes(session, -100, NOW) == []
-        assert await repo.clear_mutes(session, 10) == 1
+        assert await mutes_repo.clear_mutes(session, -100, mute_id=live[0].id) == 1
+        assert await mutes_repo.live_mutes(session, -100, NOW) == []
+        assert await mutes_repo.clear_mutes(session, 10) == 1
 
 
 async def test_unsubscribe_drops_mutes_too(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions.begin() as session:
         await repo.subscribe(session, -100, HOME, 10)
-        await repo.add_mute(session, -100, HOME, None, NOW + timedelta(hours=1), 10)
+        await mutes_repo.add_mute(session, -100, HOME, None, NOW + timedelta(hours=1), 10)
         assert await repo.unsubscribe(session, -100, HOME)
         assert not await repo.unsubscribe(session, -100, HOME)
-        assert await repo.live_mutes(session, -100, NOW) == []
+        assert await mutes_repo.live_mutes(session, -100, NOW) == []
         assert await repo.chat_subscriptions(session, -100) == []
 
 
 async def test_members_homes_devices_people_audit(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions.begin() as session:
-        anna = await repo.membership(session, HOME, 10)
+        anna = await homes_repo.membership(session, HOME, 10)
         assert anna is not None and anna.linked and anna.role == "owner"
-        assert await repo.membership(session, HOME, 20) == Membership("member", None)
-        assert await repo.membership(session, "other", 10) is None
-        assert [h.id for h in await repo.linked_homes(session, 10)] == [HOME]
-        assert await repo.linked_homes(session, 20) == []
-        assert [d.name for d in await repo.home_devices(session, HOME)] == ["Garden", "Hall smoke"]
-        assert [d.device_id for d in await repo.home_devices(session, HOME, ["NOC"])] == [CAM]
-        assert await repo.device_name(session, HOME, CAM) == "Garden"
-        assert await repo.device_name(session, HOME, "nope") is None
+        assert await homes_repo.membership(session, HOME, 20) == Membership("member", None)
+        assert await homes_repo.membership(session, "other", 10) is None
+        assert [h.id for h in await homes_repo.linked_homes(session, 10)] == [HOME]
+        assert await homes_repo.linked_homes(session, 20) == []
+        assert [d.name for d in await homes_repo.home_devices(session, HOME)] == ["Garden", "Hall smoke"]
+        assert [d.device_id for d in await homes_repo.home_devices(session, HOME, ["NOC"])] == [CAM]
+        assert await homes_repo.device_name(session, HOME, CAM) == "Garden"
+        assert await homes_repo.device_name(session, HOME, "nope") is None
         for i, (pid, name, known) in enumerate(
             [("p1", "Léo", True), ("p1", "Leo old", True), ("u", None, False)]
         ):
@@ -175,8 +177,8 @@ async def test_members_homes_devices_people_audit(sessions: async_sessionmaker[A
                 )
             )
         await session.flush()
-        assert await repo.known_persons(session, HOME) == {"p1": "Léo"}
-        await repo.record_audit(
+        assert await homes_repo.known_persons(session, HOME) == {"p1": "Léo"}
+        await audit.record_audit(
             session, user_id=20, chat_id=-100, home_id=HOME, action="alert.monitoring", outcome="denied"
         )
     async with sessions.begin() as session:
@@ -192,10 +194,10 @@ async def test_routing_many_reads_each_subscription_once_with_all_its_running_mu
     async with sessions.begin() as session:
         assert await repo.subscribe(session, -100, HOME, 20) == "created"
         assert await repo.subscribe(session, 10, HOME, 10) == "created"
-        await repo.add_mute(session, -100, HOME, CAM, NOW + timedelta(hours=1), 20)
-        await repo.add_mute(session, -100, HOME, None, NOW + timedelta(minutes=30), 20)
-        await repo.add_mute(session, 10, HOME, CAM, NOW - timedelta(minutes=1), 10)  # over
-        await repo.add_mute(session, 10, "other", None, NOW + timedelta(hours=8), 10)  # another home
+        await mutes_repo.add_mute(session, -100, HOME, CAM, NOW + timedelta(hours=1), 20)
+        await mutes_repo.add_mute(session, -100, HOME, None, NOW + timedelta(minutes=30), 20)
+        await mutes_repo.add_mute(session, 10, HOME, CAM, NOW - timedelta(minutes=1), 10)  # over
+        await mutes_repo.add_mute(session, 10, "other", None, NOW + timedelta(hours=8), 10)  # another home
     async with sessions() as session:
         routing = await repo.load_routing_many(session, [HOME, "other"], NOW)
         old_style = await repo.load_routing(session, HOME, NOW)

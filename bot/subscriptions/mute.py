@@ -1,0 +1,197 @@
+"""/mute: see and clear the chat's running mutes, or mute the chat's alerts for 30 min / 1 h / 8 h.
+
+Anyone in a chat may pause that chat's alerts (it silences no one else), and the menu message is edited
+in place with who did what, so the whole chat sees why alerts went quiet. Smoke and CO alarms are never
+muted; the menu says so.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.chat import callbacks
+from bot.chat.common import Context, query_message, remember, services, tr
+from bot.domain.schedule import local_clock
+from bot.i18n import Translate
+from bot.storage import audit
+from bot.storage import homes as homes_repo
+from bot.storage import mutes as mutes_repo
+from bot.storage import subscriptions as repo
+
+LOG = logging.getLogger(__name__)
+
+FEATURE = "mute"
+QUICK = "q"
+CLEAR = "x"
+CLEAR_ALL = "xa"
+QUICK_MINUTES = (30, 60, 480)
+
+
+@dataclass(frozen=True)
+class MuteLine:
+    mute_id: int
+    label: str  # plain text: "Garden camera (Villa) until 21:40"
+    target: str  # plain text: "Garden camera" or "Villa"
+
+
+async def describe_mutes(
+    session: AsyncSession, chat_id: int, now: datetime, _: Translate, home_id: str | None = None
+) -> list[MuteLine]:
+    """The chat's running mutes, soonest ending first, with labels for the menu and its buttons."""
+    described = []
+    for mute in await mutes_repo.live_mutes(session, chat_id, now, home_id):
+        home = await homes_repo.get_home(session, mute.home_id)
+        home_name = home.name if home is not None else mute.home_id
+        timezone = home.timezone if home is not None else "UTC"
+        until = local_clock(mute.until, timezone)
+        if mute.device_id is None:
+            label = _("All alerts of {home} until {time}").format(home=home_name, time=until)
+            target = home_name
+        else:
+            target = await homes_repo.device_name(session, mute.home_id, mute.device_id) or mute.device_id
+            label = _("{device} ({home}) until {time}").format(device=target, home=home_name, time=until)
+        described.append(MuteLine(mute.id, label, target))
+    return described
+
+
+def quick_label(minutes: int, _: Translate) -> str:
+    if minutes % 60 == 0:
+        return _("{hours} h").format(hours=minutes // 60)
+    return _("{minutes} min").format(minutes=minutes)
+
+
+async def mute_menu(
+    session: AsyncSession, chat_id: int, now: datetime, _: Translate, notice: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Text and keyboard of /mute: the running mutes with Unmute buttons, and quick mutes."""
+    described = await describe_mutes(session, chat_id, now, _)
+    subscribed = [sub for sub, _home in await repo.chat_subscriptions(session, chat_id) if sub.active]
+    lines = [html.escape(notice), ""] if notice else []
+    rows: list[list[InlineKeyboardButton]] = []
+    if described:
+        lines.append(_("<b>Muted in this chat</b>"))
+        for line in described:
+            lines.append("• " + html.escape(line.label))
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        _("🔔 Unmute {what}").format(what=line.target),
+                        callback_data=callbacks.encode(FEATURE, CLEAR, line.mute_id),
+                    )
+                ]
+            )
+        if len(described) > 1:
+            rows.append(
+                [InlineKeyboardButton(_("🔔 Unmute all"), callback_data=callbacks.encode(FEATURE, CLEAR_ALL))]
+            )
+    else:
+        lines.append(_("Nothing is muted in this chat."))
+    if subscribed:
+        lines.append("")
+        lines.append(_("Mute every alert in this chat for:"))
+        rows.append(
+            [
+                InlineKeyboardButton(quick_label(m, _), callback_data=callbacks.encode(FEATURE, QUICK, m))
+                for m in QUICK_MINUTES
+            ]
+        )
+        lines.append(_("<i>Smoke and CO alarms always come through.</i>"))
+    else:
+        lines.append(_("This chat receives no alerts. A linked member can send /subscribe."))
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def mute_command(update: Update, context: Context) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None:
+        return
+    await remember(update, context)
+    async with services(context).sessions() as session:
+        text, keyboard = await mute_menu(session, chat.id, datetime.now(UTC), tr(update))
+    await message.reply_text(text, reply_markup=keyboard, parse_mode=ParseMode.HTML)
+
+
+async def on_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    _ = tr(update)
+    message = query_message(query)
+    decoded = callbacks.decode_or_none(query.data)
+    args = decoded.args if decoded is not None else ()
+    valid = (
+        message is not None
+        and decoded is not None
+        and (
+            (decoded.action == CLEAR_ALL and not args)
+            or (decoded.action in (QUICK, CLEAR) and len(args) == 1 and args[0].isdigit())
+        )
+    )
+    if not valid or message is None or decoded is None:
+        await query.answer(_("This button is not valid. Send /mute again."), show_alert=True)
+        return
+    chat_id, user = message.chat.id, query.from_user
+    now = datetime.now(UTC)
+    who = user.first_name  # escaped with the whole notice in mute_menu
+    async with services(context).sessions.begin() as session:
+        if decoded.action == QUICK:
+            minutes = int(args[0])
+            if minutes not in QUICK_MINUTES:
+                await query.answer(_("This button is not valid. Send /mute again."), show_alert=True)
+                return
+            until = now + timedelta(minutes=minutes)
+            homes = [
+                sub.home_id for sub, _home in await repo.chat_subscriptions(session, chat_id) if sub.active
+            ]
+            for home_id in homes:
+                await mutes_repo.add_mute(session, chat_id, home_id, None, until, user.id)
+                await audit.record_audit(
+                    session,
+                    user_id=user.id,
+                    chat_id=chat_id,
+                    home_id=home_id,
+                    action="mute.add",
+                    outcome="ok",
+                    detail={"minutes": minutes},
+                )
+            notice = _("🔕 {who} muted this chat for {duration}.").format(
+                who=who, duration=quick_label(minutes, _)
+            )
+        else:
+            mute_id = int(args[0]) if decoded.action == CLEAR else None
+            removed = await mutes_repo.clear_mutes(session, chat_id, mute_id=mute_id)
+            await audit.record_audit(
+                session,
+                user_id=user.id,
+                chat_id=chat_id,
+                home_id=None,
+                action="mute.clear",
+                outcome="ok",
+                detail={"mute_id": mute_id, "removed": removed},
+            )
+            notice = (
+                _("🔔 {who} unmuted alerts.").format(who=who)
+                if removed
+                else _("That mute had already ended.")
+            )
+        text, keyboard = await mute_menu(session, chat_id, now, _, notice)
+    LOG.info("mute_button chat=%s user=%s action=%s", chat_id, user.id, decoded.action)
+    await query.answer()
+    try:
+        await query.edit_message_text(text, reply_markup=keyboard, parse_mode=ParseMode.HTML)
+    except BadRequest as error:  # "message is not modified" when two people press the same button
+        LOG.info("mute_edit_skipped chat=%s error=%s", chat_id, error)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("mute", mute_command))
+    application.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))

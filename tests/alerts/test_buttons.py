@@ -1,0 +1,205 @@
+"""Alert rendering (pure) and the alert buttons end to end: mutes by anyone, monitoring off by linked
+users only (the simulator receives the setstate), forged data refused and audited."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from telegram import InlineKeyboardButton
+
+from bot.alerts.render import AlertNames, alert_keyboard, load_alert_names, render_alert
+from bot.domain.events import Kind, SecurityEvent, Severity
+from bot.i18n import translator
+from bot.storage import subscriptions as repo
+from bot.storage.models import AuditEntry, Mute
+from bot.storage.telegram import save_chat
+from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID, SMOKE_ALARM_ID
+from tests.conftest import StartBot
+from tests.linking.linking_flow import TIMEOUT, link_user
+
+_ = translator("en")
+
+
+def garden_event(kind: Kind = Kind.HUMAN, **kw: Any) -> SecurityEvent:
+    values: dict[str, Any] = dict(
+        home_id=HOME_ONE_ID,
+        event_id="ev1",
+        kind=kind,
+        netatmo_type="outdoor/human",
+        time=int(time.time()),
+        device_id=OUTDOOR_CAMERA_ID,
+        device_type="NOC",
+    )
+    values.update(kw)
+    return SecurityEvent(**values)
+
+
+# -- rendering --------------------------------------------------------------------------------------
+
+
+def test_keyboard_has_three_buttons_within_64_bytes() -> None:
+    keyboard = alert_keyboard(garden_event(), _)
+    rows = [[(b.text, b.callback_data) for b in row] for row in keyboard.inline_keyboard]
+    assert rows == [
+        [
+            ("🔕 Mute this camera 1 h", f"alert:mc:{HOME_ONE_ID}:70.ee.50.02.00.01"),
+            ("🔕 Mute all 30 min", f"alert:ma:{HOME_ONE_ID}"),
+        ],
+        [("⏻ Monitoring off", f"alert:mo:{HOME_ONE_ID}:70.ee.50.02.00.01")],
+    ]
+    for row in keyboard.inline_keyboard:
+        for button in row:
+            assert len(str(button.callback_data).encode()) <= 64
+
+
+def test_keyboard_extra_row_and_no_monitoring_for_alarms() -> None:
+    live = InlineKeyboardButton("📹 Live", callback_data="live:x")
+    smoke = garden_event(Kind.SMOKE, device_id=SMOKE_ALARM_ID, device_type="NSD", severity=Severity.ALARM)
+    keyboard = alert_keyboard(smoke, _, extra_row=[live])
+    labels = [[b.text for b in row] for row in keyboard.inline_keyboard]
+    assert labels == [["📹 Live"], ["🔕 Mute this camera 1 h", "🔕 Mute all 30 min"]]
+
+
+def test_render_alert_groups_and_uses_timezone() -> None:
+    t = int(datetime(2024, 6, 1, 19, 40, tzinfo=UTC).timestamp())
+    events = [garden_event(time=t), garden_event(Kind.VEHICLE, event_id="ev2", time=t + 120)]
+    view = render_alert(events, AlertNames("Villa", "Garden camera", {}, "Europe/Paris"), _)
+    assert view.text == "🚶 <b>2 events on Garden camera</b>: 1 human, 1 vehicle — 21:40–21:42\nVilla"
+    assert len(view.keyboard.inline_keyboard) == 2
+
+
+# -- end to end -------------------------------------------------------------------------------------
+
+
+async def setup_group(emulator: Any, simulator: Any, start_bot: StartBot) -> tuple[Any, Any, Any, Any, Any]:
+    """Anna linked (owner of the demo homes), Bob not; their group subscribed to HOME_ONE; one alert."""
+    runtime = await start_bot(emulator, simulator)
+    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
+    await link_user(emulator, anna)
+    group = emulator.add_group("Family", [anna, bob])
+    event = garden_event()
+    async with runtime.services.sessions.begin() as session:
+        await save_chat(session, group.id, "group", "Family")
+        await repo.subscribe(session, group.id, HOME_ONE_ID, anna.id)
+        names = await load_alert_names(session, event)
+    assert names.device_name == "Garden camera"
+    view = render_alert([event], names, _)
+    await runtime.application.bot.send_message(
+        group.id, view.text, reply_markup=view.keyboard, parse_mode="HTML"
+    )
+    alert = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    return runtime, anna, bob, group, alert
+
+
+async def audit_rows(runtime: Any) -> list[tuple[int | None, str, str]]:
+    async with runtime.services.sessions() as session:
+        rows = await session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        return [(r.telegram_user_id, r.action, r.outcome) for r in rows if r.action.startswith("alert.")]
+
+
+async def mutes(runtime: Any) -> list[tuple[int, str | None, int | None, datetime]]:
+    async with runtime.services.sessions() as session:
+        rows = await session.scalars(select(Mute).order_by(Mute.id))
+        return [(m.chat_id, m.device_id, m.created_by, m.until) for m in rows]
+
+
+async def setstate_writes(simulator: Any) -> list[dict[str, Any]]:
+    return [w for w in await simulator.write_log() if w["endpoint"] == "setstate"]
+
+
+async def test_non_linked_member_mutes_the_camera_and_the_chat_sees_it(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot)
+    before = datetime.now(UTC)
+    query = await emulator.press_button(bob, alert, text="🔕 Mute this camera 1 h")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert (answer.text or "").startswith("Muted until")
+    notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    rows = await mutes(runtime)
+    assert [(c, d, u) for c, d, u, _until in rows] == [(group.id, OUTDOOR_CAMERA_ID, bob.id)]
+    until = rows[0][3]
+    assert timedelta(minutes=59) < until - before <= timedelta(hours=1, seconds=5)
+    home_tz = simulator.world.home(HOME_ONE_ID).timezone
+    clock = until.astimezone(__import__("zoneinfo").ZoneInfo(home_tz)).strftime("%H:%M")
+    assert notice.text == f"🔕 Bob muted Garden camera until {clock}."
+    assert await audit_rows(runtime) == [(bob.id, "alert.mute_camera", "ok")]
+
+    # The routing now skips this camera for the group, but not the whole home.
+    async with runtime.services.sessions() as session:
+        _rules, mute_rules, _tz = await repo.load_routing(session, HOME_ONE_ID, datetime.now(UTC))
+    assert [(m.chat_id, m.device_id) for m in mute_rules] == [(group.id, OUTDOOR_CAMERA_ID)]
+
+
+async def test_mute_all_30_minutes(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot)
+    query = await emulator.press_button(bob, alert, text="🔕 Mute all 30 min")
+    await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert notice.text.startswith("🔕 Bob muted all alerts of ")
+    rows = await mutes(runtime)
+    assert [(c, d) for c, d, _u, _t in rows] == [(group.id, None)]
+    assert timedelta(minutes=29) < rows[0][3] - datetime.now(UTC) <= timedelta(minutes=30)
+
+
+async def test_monitoring_off_refused_for_non_linked_member(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot)
+    query = await emulator.press_button(bob, alert, text="⏻ Monitoring off")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.show_alert
+    assert "Only people who linked" in (answer.text or "")
+    assert await setstate_writes(simulator) == []
+    assert await audit_rows(runtime) == [(bob.id, "alert.monitoring_off", "denied")]
+    assert [m.text for m in emulator.messages(group)] == [alert.text]  # nothing announced
+
+
+async def test_monitoring_off_by_linked_user_reaches_netatmo(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot)
+    query = await emulator.press_button(anna, alert, text="⏻ Monitoring off")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.text == "Monitoring is off on Garden camera."
+    writes = await setstate_writes(simulator)
+    assert len(writes) == 1
+    assert f'"id": "{OUTDOOR_CAMERA_ID}"' in str(writes[0]["params"]).replace("'", '"')
+    assert "off" in str(writes[0]["params"])
+    notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert notice.text == "⏻ Anna turned monitoring off on Garden camera."
+    assert await audit_rows(runtime) == [(anna.id, "alert.monitoring_off", "ok")]
+
+
+async def test_monitoring_off_when_netatmo_fails(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot)
+    simulator.world.set_device_online(OUTDOOR_CAMERA_ID, False)
+    query = await emulator.press_button(anna, alert, text="⏻ Monitoring off")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.show_alert
+    assert "offline" in (answer.text or "")
+    assert await audit_rows(runtime) == [(anna.id, "alert.monitoring_off", "error")]
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "alert:mo",
+        "alert:zz:5e2a00000000000000000001",
+        "alert:mc:5e2a00000000000000000001:70.ee.50.02.00.01:extra",
+        "alert:ma:5e2a00000000000000000009",  # a home this chat is not subscribed to
+        "alert:mo:<script>:x",
+    ],
+)
+async def test_forged_alert_buttons(emulator: Any, simulator: Any, start_bot: StartBot, forged: str) -> None:
+    runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot)
+    query = await emulator.press_button(anna, alert, forged)
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.show_alert and "not valid" in (answer.text or "")
+    assert await audit_rows(runtime) == [(anna.id, "alert.button", "denied")]
+    assert await mutes(runtime) == []
+    assert await setstate_writes(simulator) == []

@@ -1,0 +1,204 @@
+"""The intake watcher: pushes and polls meet in one store; deactivation leads to re-registration."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select, update
+
+from bot.alerts.watcher import IntakeWatcher
+from bot.config import Settings
+from bot.netatmo.errors import NetatmoUnavailable
+from bot.services import Services
+from bot.storage.crypto import TokenCipher
+from bot.storage.models import Event, Home, NetatmoLink
+from bot.web.netatmo_webhook import Push
+from tests.alerts.intake_fixtures import (
+    CAMERA,
+    HOME,
+    OWNER,
+    Sessions,
+    count,
+    database,
+    delivery_rows,
+    seed_home,
+)
+from tests.alerts.test_poller import FakeGateway
+
+GROUP = -100555
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+EPOCH = int(NOW.timestamp())
+
+
+@dataclass
+class RegisteringGateway(FakeGateway):
+    added: list[int] = field(default_factory=list)
+    refuse: int = 0
+    sessions: Sessions | None = None
+
+    async def add_webhook(self, link_id: int, url: str) -> None:
+        if self.refuse > 0:
+            self.refuse -= 1
+            raise NetatmoUnavailable("503")
+        self.added.append(link_id)
+        assert self.sessions is not None
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(NetatmoLink).where(NetatmoLink.id == link_id).values(webhook_registered_at=NOW)
+            )
+
+
+@dataclass
+class Harness:
+    watcher: IntakeWatcher
+    gateway: RegisteringGateway
+    sessions: Sessions
+    clock: list[datetime]
+
+
+@pytest.fixture
+async def harness(sqlite_url: str) -> AsyncIterator[Harness]:
+    settings = Settings(_env_file=None, public_url="https://bot.example.com")  # type: ignore[call-arg]
+    async with database(sqlite_url) as sessions, aiohttp.ClientSession() as http:
+        await seed_home(sessions, chats=(OWNER, GROUP))
+        services = Services(settings, sessions, TokenCipher(Fernet.generate_key()), http)
+        gateway = RegisteringGateway(sessions=sessions)
+        services.netatmo = gateway  # type: ignore[assignment]
+        clock = [NOW]
+        watcher = IntakeWatcher(services, clock=lambda: clock[0])
+        assert watcher.register_webhooks  # https public URL
+        yield Harness(watcher, gateway, sessions, clock)
+
+
+def _push(payload: dict[str, Any]) -> Push:
+    return Push(payload, NOW)
+
+
+MOVEMENT = {
+    "push_type": "NACamera-movement",
+    "event_type": "movement",
+    "event_id": "ev-1",
+    "home_id": HOME,
+    "camera_id": CAMERA,
+    "device_id": CAMERA,
+}
+
+
+async def test_same_event_by_webhook_and_poll_is_alerted_once_per_chat(harness: Harness) -> None:
+    assert await harness.watcher.run_once() == 0  # first poll: baseline
+    assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
+    harness.gateway.events = [{"id": "ev-1", "type": "movement", "time": EPOCH, "module_id": CAMERA}]
+    harness.watcher.poll_soon(HOME)
+    assert await harness.watcher.run_once() == 0
+    assert await count(harness.sessions, Event) == 1
+    assert await delivery_rows(harness.sessions) == [("ev-1", "", GROUP, False), ("ev-1", "", OWNER, False)]
+    async with harness.sessions() as session:
+        home = await session.get(Home, HOME)
+    assert home is not None and home.last_webhook_at == NOW
+
+
+async def test_webhook_outage_is_covered_by_polling(harness: Harness) -> None:
+    await harness.watcher.run_once()
+    # the webhook is silent: three events only polling can see
+    harness.gateway.events = [
+        {"id": f"missed-{i}", "type": "human", "time": EPOCH + i, "module_id": CAMERA} for i in range(3)
+    ][::-1]
+    harness.clock[0] = NOW + timedelta(seconds=61)
+    assert await harness.watcher.run_once() == 3
+    assert len(await delivery_rows(harness.sessions)) == 6
+
+
+async def test_push_without_home_is_resolved_by_its_camera(harness: Harness) -> None:
+    payload = {
+        "event_type": "off",
+        "device_id": CAMERA,
+        "camera_id": CAMERA,
+        "event_id": "x1",
+        "push_type": "NACamera-off",
+    }
+    assert await harness.watcher.handle([_push(payload)]) == 1
+    async with harness.sessions() as session:
+        event = await session.scalar(select(Event))
+    assert event is not None and (event.home_id, event.type) == (HOME, "NACamera-off")
+
+
+async def test_push_without_event_id_forces_a_poll(harness: Harness) -> None:
+    payload = {"push_type": "NACamera-movement", "home_id": HOME, "camera_id": CAMERA}
+    assert await harness.watcher.handle([_push(payload)]) == 0
+    assert harness.watcher.forced == {HOME}
+
+
+async def test_garbage_pushes_do_not_stop_the_batch(harness: Harness) -> None:
+    pushes = [
+        _push({"push_type": 5}),
+        _push({"nothing": None}),
+        _push({"push_type": "device_event"}),
+        _push(MOVEMENT),
+    ]
+    assert await harness.watcher.handle(pushes) == 1
+
+
+async def test_deactivation_leads_to_re_registration_with_backoff(harness: Harness) -> None:
+    registrar = harness.watcher.registrar
+    harness.gateway.refuse = 1
+    assert await registrar.register_all(force=True) == 0  # refused: retry later
+    assert await registrar.register_all() == 0  # too early
+    harness.clock[0] = NOW + timedelta(seconds=40)
+    assert await registrar.register_all() == 1
+    assert harness.gateway.added == [1]
+
+    deactivation = {"push_type": "webhook_deactivation", "user_id": "netatmo-user-1"}
+    await harness.watcher.handle([_push(deactivation)])
+    async with harness.sessions() as session:
+        link = await session.scalar(select(NetatmoLink))
+    assert link is not None and link.webhook_registered_at is None
+    assert await registrar.register_all() == 0  # backs off first
+    harness.clock[0] = NOW + timedelta(minutes=10)
+    assert await registrar.register_all() == 1
+    assert harness.gateway.added == [1, 1]
+
+
+async def test_component_runs_and_reports_health(harness: Harness) -> None:
+    watcher = harness.watcher
+    await watcher.start()
+    try:
+        watcher.inbox.put_nowait(_push(MOVEMENT))
+        health = watcher.services.health.watcher
+        for _ in range(500):  # up to 10 s on a busy machine; usually a few turns
+            stored = await count(harness.sessions, Event)
+            if stored and harness.gateway.added and health.get("state") == "ok" and health.get("homes"):
+                break
+            await asyncio.sleep(0.02)
+        assert health["state"] == "ok" and health["homes"] == 1
+        assert await count(harness.sessions, Event) == 1 and harness.gateway.added == [1]
+    finally:
+        await watcher.stop()
+    assert watcher.services.health.watcher["state"] == "stopped"
+
+
+async def test_webhook_arrival_is_written_to_the_home_at_most_once_a_minute(harness: Harness) -> None:
+    async def last_webhook_at() -> datetime | None:
+        await harness.watcher.note_webhooks()  # what the poll loop does before it picks due homes
+        async with harness.sessions() as session:
+            home = await session.get(Home, HOME)
+            assert home is not None
+            return home.last_webhook_at
+
+    assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
+    async with harness.sessions() as session:
+        home = await session.get(Home, HOME)
+        assert home is not None and home.last_webhook_at is None  # not on the alert's path
+    assert await last_webhook_at() == NOW
+    harness.clock[0] = NOW + timedelta(seconds=30)
+    assert await harness.watcher.handle([_push({**MOVEMENT, "event_id": "ev-2"})]) == 1
+    assert await last_webhook_at() == NOW  # noted a moment ago: no write on this alert's path
+    harness.watcher._webhook_noted[HOME] -= 61  # a minute later (the memo runs on the monotonic clock)
+    assert await harness.watcher.handle([_push({**MOVEMENT, "event_id": "ev-3"})]) == 1
+    assert await last_webhook_at() == NOW + timedelta(seconds=30)

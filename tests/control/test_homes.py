@@ -1,0 +1,207 @@
+"""/unlink, /homes, /status, the home picker, relinking, broken links and the rate budget, end to end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.app import BotRuntime
+from bot.chat import callbacks
+from bot.chat.application import FEATURES
+from bot.chat.common import Context
+from bot.control.homes import home_from_callback, pick_home
+from bot.storage.models import HomeMember, NetatmoLink, Subscription
+from bot.wiring import default_routes
+from standins.netatmo_sim.world.demo import (
+    DEMO_ACCOUNT,
+    HOME_ONE_ID,
+    HOME_TWO_ID,
+    SECOND_ACCOUNT,
+    SECOND_HOME_ID,
+)
+from tests.conftest import StartBot
+from tests.linking.linking_flow import TIMEOUT, link_user
+
+
+async def _rows(runtime: Any, model: Any) -> list[Any]:
+    async with runtime.services.sessions() as session:
+        return list(await session.scalars(select(model)))
+
+
+async def _writes(simulator: Any, endpoint: str) -> int:
+    return sum(1 for entry in await simulator.write_log() if endpoint in str(entry["endpoint"]))
+
+
+async def test_unlink_asks_then_removes_tokens_subscriptions_and_webhook_when_unused(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
+    await link_user(emulator, anna)
+    await link_user(emulator, ben)  # the same Netatmo account, own tokens
+    assert len(await _rows(runtime, NetatmoLink)) == 2
+
+    await emulator.send_message(anna, None, "/unlink")
+    ask = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "Unlink your Netatmo account?" in ask.text and "Yes, unlink" in [
+        label for label, _d in ask.buttons
+    ]
+    forged = await emulator.press_button(ben, ask, callbacks.encode("unlink", "yes", anna.id))
+    assert "Only the person" in (
+        (await emulator.wait_for_callback_answer(forged, timeout=TIMEOUT)).text or ""
+    )
+    await emulator.press_button(anna, ask, text="Yes, unlink")
+    done = await emulator.wait_for_edit(ask, timeout=TIMEOUT)
+    assert "Unlinked" in done.text
+    links = await _rows(runtime, NetatmoLink)
+    assert [link.telegram_user_id for link in links] == [ben.id]
+    assert {s.created_by for s in await _rows(runtime, Subscription)} == {ben.id}
+    assert {m.telegram_user_id for m in await _rows(runtime, HomeMember)} == {ben.id}
+    assert await _writes(simulator, "dropwebhook") == 0  # Ben still uses the account
+
+    await emulator.send_message(ben, None, "/unlink")
+    ask = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
+    await emulator.press_button(ben, ask, text="Yes, unlink")
+    await emulator.wait_for_edit(ask, timeout=TIMEOUT)
+    assert await _rows(runtime, NetatmoLink) == [] and await _rows(runtime, Subscription) == []
+    assert await _writes(simulator, "dropwebhook") == 1
+
+    await emulator.send_message(ben, None, "/unlink")
+    nothing = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
+    assert "no Netatmo account linked" in nothing.text
+
+
+async def test_linking_another_account_replaces_the_old_link(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna)
+    first = (await _rows(runtime, NetatmoLink))[0]
+    again = await link_user(emulator, anna)
+    assert "Link renewed" in again.text
+    replaced = await link_user(emulator, anna, account=SECOND_ACCOUNT)
+    assert "replaces your previous link" in replaced.text
+    links = await _rows(runtime, NetatmoLink)
+    assert len(links) == 1 and links[0].id == first.id and links[0].netatmo_user_id == SECOND_ACCOUNT
+    assert {m.home_id for m in await _rows(runtime, HomeMember)} == {SECOND_HOME_ID}
+    assert {s.home_id for s in await _rows(runtime, Subscription)} == {SECOND_HOME_ID}
+
+
+async def test_homes_and_status_list_linked_homes_and_reachability(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await emulator.send_message(anna, None, "/homes")
+    none = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "/link" in none.text
+    await link_user(emulator, anna)
+    await emulator.send_message(anna, None, "/homes")
+    listed = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    names = [home.name for home in await runtime.services.netatmo.homes(1)]
+    assert all(name in listed.text for name in names) and "owner" in listed.text
+    camera = next(home for home in await runtime.services.netatmo.homes(1) if home.id == HOME_ONE_ID).cameras[
+        0
+    ]
+    await simulator.set_device_online(camera.id, False)
+    await emulator.send_message(anna, None, "/status")
+    status = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert f"{camera.name}: offline" in status.text and ": online" in status.text
+
+
+async def test_revoked_token_gives_one_relink_prompt(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna)
+    await simulator.revoke_tokens(DEMO_ACCOUNT)
+    for _ in range(3):
+        await emulator.send_message(anna, None, "/status")
+        reply = await emulator.wait_for_message(
+            emulator.private_chat(anna), predicate=lambda m: m.text.startswith("🏠"), timeout=TIMEOUT
+        )
+        assert "lost access" in reply.text
+    prompts = [
+        m for m in emulator.messages(emulator.private_chat(anna)) if ("Relink", "link:start") in m.buttons
+    ]
+    assert len(prompts) == 1 and "paused" in prompts[0].text
+    assert (await _rows(runtime, NetatmoLink))[0].state == "broken"
+    await emulator.press_button(anna, prompts[0], "link:start")
+    offer = await emulator.wait_for_message(
+        emulator.private_chat(anna),
+        predicate=lambda m: "Sign in with Netatmo" in str(m.buttons),
+        timeout=TIMEOUT,
+    )
+    assert offer is not None
+
+
+async def test_burst_of_commands_stays_inside_the_rate_limit(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna)
+    for _ in range(30):  # 30 × /status × 2 homes = 60 calls wanted, more than 50 per 10 s
+        await emulator.send_message(anna, None, "/status")
+    replies = [
+        await emulator.wait_for_message(
+            emulator.private_chat(anna), predicate=lambda m: m.text.startswith("🏠"), timeout=TIMEOUT
+        )
+        for _ in range(30)
+    ]
+    counters = await simulator.counters(DEMO_ACCOUNT)
+    assert counters["rejected"] == 0
+    assert counters["requests_10s"] <= 40
+    assert any("Netatmo is busy" in reply.text for reply in replies)
+
+
+async def _probe(update: Update, context: Context) -> None:
+    home = await pick_home(update, context, "probe", "go")
+    if home is not None and update.effective_message is not None:
+        await update.effective_message.reply_text(f"home {home}")
+
+
+async def _probe_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    await query.answer()
+    home = await home_from_callback(update, context, callbacks.decode(query.data).args[0])
+    await context.bot.send_message(query.message.chat.id, f"picked {home}")
+
+
+def _register_probe(application: Application) -> None:
+    application.add_handler(CommandHandler("probe", _probe))
+    application.add_handler(CallbackQueryHandler(_probe_button, pattern=callbacks.pattern("probe")))
+
+
+async def test_home_picker(emulator: Any, simulator: Any, make_settings: Any) -> None:
+    runtime = BotRuntime(
+        make_settings(emulator, simulator), features=(*FEATURES, _register_probe), routes=default_routes()
+    )
+    await runtime.start()
+    try:
+        anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
+        await link_user(emulator, anna)
+        await link_user(emulator, ben, account=SECOND_ACCOUNT)
+        await emulator.send_message(ben, None, "/probe")
+        direct = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
+        assert direct.text == f"home {SECOND_HOME_ID}"
+        await emulator.send_message(anna, None, "/probe")
+        keyboard = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+        assert {data for _label, data in keyboard.buttons} == {
+            f"probe:go:{HOME_ONE_ID}",
+            f"probe:go:{HOME_TWO_ID}",
+        }
+        await emulator.press_button(anna, keyboard, f"probe:go:{HOME_TWO_ID}")
+        picked = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+        assert picked.text == f"picked {HOME_TWO_ID}"
+        await emulator.press_button(ben, direct, f"probe:go:{HOME_ONE_ID}")  # forged: not Ben's home
+        refused = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
+        assert refused.text == "picked None"
+    finally:
+        await runtime.stop()

@@ -1,0 +1,284 @@
+"""Account linking end to end: the real Application, the web server, the simulator and the emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.netatmo.oauth import hash_state
+from bot.netatmo.scopes import ALL_SCOPES
+from bot.storage.models import Home, HomeDevice, HomeMember, NetatmoLink, OAuthState, Subscription
+from standins.netatmo_sim.world.demo import DEMO_ACCOUNT, HOME_ONE_ID, HOME_TWO_ID, SECOND_ACCOUNT
+from tests.conftest import StartBot
+from tests.linking.linking_flow import TIMEOUT, consent, link_user, open_callback, request_link, url_button
+
+
+async def _rows(runtime: Any, model: Any) -> list[Any]:
+    async with runtime.services.sessions() as session:
+        return list(await session.scalars(select(model)))
+
+
+async def test_link_offers_an_authorize_url_with_every_scope_and_a_hashed_state(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    message, url = await request_link(emulator, anna)
+    parts = urlsplit(url)
+    query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{simulator.base_url}/oauth2/authorize"
+    assert query["client_id"] == simulator.config.client_id
+    assert query["redirect_uri"] == f"{runtime.settings.public_url}/oauth/callback"
+    assert set(query["scope"].split()) == set(ALL_SCOPES)
+    assert len(query["state"]) >= 22  # >= 128 bits, URL-safe base64
+    assert "Cameras and doorbell" in message.text and "paste" in message.text
+    states = await _rows(runtime, OAuthState)
+    assert [s.state_hash for s in states] == [hash_state(query["state"])]
+    assert states[0].telegram_user_id == anna.id and states[0].chat_id == anna.id
+    assert (states[0].expires_at - states[0].created_at).total_seconds() == 600
+
+
+async def test_start_button_and_deep_link_start_linking(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await emulator.send_message(anna, None, "/start")
+    welcome = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    await emulator.press_button(anna, welcome, "link:start")
+    offer = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "oauth2/authorize" in url_button(offer)
+    await emulator.send_message(anna, None, "/start link")
+    deep = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "oauth2/authorize" in url_button(deep)
+    assert "Hi Anna" not in deep.text
+
+
+async def test_link_in_a_group_points_to_the_private_chat(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    await start_bot(emulator, simulator)
+    anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
+    family = emulator.add_group("Family", [anna, ben])
+    await emulator.send_message(anna, family, "/link")
+    reply = await emulator.wait_for_message(family, timeout=TIMEOUT)
+    assert "private chat" in reply.text
+    assert url_button(reply) == f"https://t.me/{emulator.bot.username}?start=link"
+
+
+async def test_full_flow_links_homes_members_and_default_subscriptions(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    linked = await link_user(emulator, anna)
+    homes = {home.id: home for home in await _rows(runtime, Home)}
+    assert set(homes) == {HOME_ONE_ID, HOME_TWO_ID}
+    for home in homes.values():
+        assert home.name in linked.text
+    assert "/status" in linked.text and "Alerts are on" in linked.text
+    members = await _rows(runtime, HomeMember)
+    links = await _rows(runtime, NetatmoLink)
+    assert len(links) == 1 and links[0].netatmo_user_id == DEMO_ACCOUNT and links[0].state == "active"
+    assert {(m.home_id, m.telegram_user_id, m.role, m.link_id) for m in members} == {
+        (HOME_ONE_ID, anna.id, "owner", links[0].id),
+        (HOME_TWO_ID, anna.id, "owner", links[0].id),
+    }
+    subscriptions = await _rows(runtime, Subscription)
+    assert {(s.chat_id, s.home_id, s.created_by) for s in subscriptions} == {
+        (anna.id, HOME_ONE_ID, anna.id),
+        (anna.id, HOME_TWO_ID, anna.id),
+    }
+    devices = await _rows(runtime, HomeDevice)
+    assert any(d.type == "NACamera" for d in devices) and all(d.name for d in devices)
+    cameras = {d.device_id for d in devices if d.type == "NACamera"}
+    tags = [d for d in devices if d.type in ("NACamDoorTag", "NIS")]
+    assert tags and all(d.bridge in cameras for d in tags)  # each tag and siren knows its camera
+
+
+async def test_the_callback_asks_before_linking_and_names_the_telegram_account(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    """A forwarded sign-in link must not link someone else's cameras silently: the page names the Telegram
+    account, nothing is linked until "Yes, link it", and "Cancel" links nothing."""
+    runtime = await start_bot(emulator, simulator)
+    mallory = emulator.add_user("Mallory", username="mallory")
+    _message, url = await request_link(emulator, mallory)
+    granted = await consent(url)  # the victim signs in with the forwarded link
+    status, page = await open_callback(granted.redirect_url, confirm=False)
+    assert status == 200 and "Mallory (@mallory)" in page and "Yes, link it" in page
+    assert await _rows(runtime, NetatmoLink) == []
+    state_row = (await _rows(runtime, OAuthState))[0]
+    assert state_row.used_at is None  # still usable: looking is not consenting
+
+    cancel_status, cancel_page = await _post_cancel(runtime, granted.state)
+    assert cancel_status == 200 and "cancelled" in cancel_page.lower()
+    assert await _rows(runtime, NetatmoLink) == []
+    status, page = await open_callback(granted.redirect_url)  # the same link again: used up
+    assert status == 400 and await _rows(runtime, NetatmoLink) == []
+
+
+async def _post_cancel(runtime: Any, state: str) -> tuple[int, str]:
+    url = f"{runtime.settings.public_url}/oauth/callback"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data={"state": state, "error": "access_denied"}) as resp:
+            return resp.status, await resp.text()
+
+
+async def test_deny_links_nothing(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    _message, url = await request_link(emulator, anna)
+    refused = await consent(url, decision="deny")
+    status, page = await open_callback(refused.redirect_url)
+    assert status == 200 and "cancelled" in page
+    told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "not allowed" in told.text and "/link" in told.text
+    assert await _rows(runtime, NetatmoLink) == []
+
+
+async def test_replayed_and_unknown_states_are_refused(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna)
+    links_before = await _rows(runtime, NetatmoLink)
+    _message, url = await request_link(emulator, anna)
+    granted = await consent(url)
+    assert (await open_callback(granted.redirect_url))[0] == 200
+    await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    status, page = await open_callback(granted.redirect_url)
+    assert status == 400 and "already used" in page
+    told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "already used" in told.text
+    unknown = granted.redirect_url.replace(granted.state, "x" * 32)
+    status, page = await open_callback(unknown)
+    assert status == 400 and "recognise" in page
+    links_after = await _rows(runtime, NetatmoLink)
+    assert len(links_after) == 1 and links_after[0].id == links_before[0].id
+
+
+async def test_expired_state_links_nothing(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    _message, url = await request_link(emulator, anna)
+    granted = await consent(url)
+    async with runtime.services.sessions.begin() as session:
+        await session.execute(update(OAuthState).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    status, page = await open_callback(granted.redirect_url)
+    assert status == 400 and "expired" in page
+    told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "expired" in told.text
+    assert await _rows(runtime, NetatmoLink) == []
+
+
+async def test_a_code_netatmo_refuses_links_nothing(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    _message, url = await request_link(emulator, anna)
+    granted = await consent(url)
+    forged = granted.redirect_url.replace("code=", "code=0")
+    status, page = await open_callback(forged)
+    assert status == 200 and "refused" in page
+    told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "refused" in told.text
+    assert await _rows(runtime, NetatmoLink) == []
+
+
+async def test_paste_fallback_with_url_and_with_bare_code(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
+    _message, url = await request_link(emulator, anna)
+    granted = await consent(url)
+    await emulator.send_message(anna, None, granted.redirect_url)
+    linked = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert "Linked!" in linked.text
+    # Ben pastes a bare code: the latest unexpired state of Ben is used.
+    _message, url = await request_link(emulator, ben)
+    granted = await consent(url, account=SECOND_ACCOUNT)
+    code = parse_qs(urlsplit(granted.redirect_url).query)["code"][0]
+    await emulator.send_message(ben, None, code)
+    linked = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
+    assert "Linked!" in linked.text
+    links = {link.telegram_user_id: link for link in await _rows(runtime, NetatmoLink)}
+    assert links[anna.id].netatmo_user_id == DEMO_ACCOUNT and links[ben.id].netatmo_user_id == SECOND_ACCOUNT
+
+
+async def test_state_pasted_by_another_user_is_refused_and_kept(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna, mallory = emulator.add_user("Anna"), emulator.add_user("Mallory")
+    _message, url = await request_link(emulator, anna)
+    granted = await consent(url)
+    await emulator.send_message(mallory, None, granted.redirect_url)
+    refused = await emulator.wait_for_message(emulator.private_chat(mallory), timeout=TIMEOUT)
+    assert "someone else" in refused.text
+    assert await _rows(runtime, NetatmoLink) == []
+    # The state was not used up: Anna can still finish.
+    status, page = await open_callback(granted.redirect_url)
+    assert status == 200 and "Linked." in page
+    links = await _rows(runtime, NetatmoLink)
+    assert [link.telegram_user_id for link in links] == [anna.id]
+
+
+async def test_codes_states_and_tokens_never_reach_the_logs(
+    emulator: Any, simulator: Any, start_bot: StartBot, caplog: Any
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    await start_bot(emulator, simulator)
+    anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
+    _message, url = await request_link(emulator, anna)
+    granted = await consent(url)
+    await open_callback(granted.redirect_url)
+    await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    _message, url = await request_link(emulator, ben)
+    pasted = await consent(url, account=SECOND_ACCOUNT)
+    await emulator.send_message(ben, None, pasted.redirect_url)
+    await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
+    await simulator.expire_tokens(DEMO_ACCOUNT)
+    await emulator.send_message(anna, None, "/status")  # forces a refresh: a second pair
+    await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    secrets = {granted.state, pasted.state}
+    for redirect in (granted.redirect_url, pasted.redirect_url):
+        secrets.add(parse_qs(urlsplit(redirect).query)["code"][0])
+    for record in simulator.state.tokens._access.values():
+        secrets |= {record.access_token, record.refresh_token}
+    logs = "\n".join(f"{record.getMessage()} {record.exc_text or ''}" for record in caplog.records)
+    assert "link_completed" in logs and "netatmo_token_refreshed" in logs
+    for secret in secrets:
+        assert secret not in logs
+
+
+async def test_link_refresh_and_unlink_on_each_database(
+    emulator: Any, simulator: Any, start_bot: StartBot, database_url: str
+) -> None:
+    """Linking, the refresh claim and unlink on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
+    runtime = await start_bot(emulator, simulator, database_url=database_url)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna)
+    await link_user(emulator, anna)  # relink: same rows, new tokens
+    await simulator.expire_tokens(DEMO_ACCOUNT)
+    await emulator.send_message(anna, None, "/status")
+    status = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    assert ": online" in status.text
+    assert (await _rows(runtime, NetatmoLink))[0].token_version == 2
+    await emulator.send_message(anna, None, "/unlink")
+    ask = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    await emulator.press_button(anna, ask, text="Yes, unlink")
+    assert "Unlinked" in (await emulator.wait_for_edit(ask, timeout=TIMEOUT)).text
+    assert await _rows(runtime, NetatmoLink) == [] and await _rows(runtime, Subscription) == []

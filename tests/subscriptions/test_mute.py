@@ -1,0 +1,68 @@
+"""/mute end to end: quick mutes by anyone in the chat, the list, unmuting, and what routing sees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.storage import mutes as mutes_repo
+from bot.storage import subscriptions as repo
+from bot.storage.telegram import save_chat
+from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID
+from tests.conftest import StartBot
+from tests.linking.linking_flow import TIMEOUT, link_user
+
+
+async def test_quick_mute_list_and_unmute(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
+    await link_user(emulator, anna)
+    group = emulator.add_group("Family", [anna, bob])
+    async with runtime.services.sessions.begin() as session:
+        await save_chat(session, group.id, "group", "Family")
+        await repo.subscribe(session, group.id, HOME_ONE_ID, anna.id)
+        await mutes_repo.add_mute(
+            session, group.id, HOME_ONE_ID, OUTDOOR_CAMERA_ID, datetime.now(UTC) + timedelta(hours=1), anna.id
+        )
+
+    await emulator.send_message(bob, group, "/mute")
+    menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert "Garden camera" in menu.text and "until" in menu.text
+    assert [label for label, _d in menu.buttons][-3:] == ["30 min", "1 h", "8 h"]
+    assert "Smoke and CO alarms always come through" in menu.text
+
+    # Bob (not linked) mutes the chat for 8 h: anyone in the chat may.
+    query = await emulator.press_button(bob, menu, "mute:q:480")
+    await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    edited = await emulator.wait_for_edit(menu, timeout=TIMEOUT)
+    assert edited.text.startswith("🔕 Bob muted this chat for 8 h.")
+    async with runtime.services.sessions() as session:
+        live = await mutes_repo.live_mutes(session, group.id, datetime.now(UTC))
+    assert sorted((m.device_id or "") for m in live) == ["", OUTDOOR_CAMERA_ID]
+    home_mute = next(m for m in live if m.device_id is None)
+    assert timedelta(hours=7, minutes=59) < home_mute.until - datetime.now(UTC) <= timedelta(hours=8)
+
+    # Unmute all, then the list is empty
+    query = await emulator.press_button(anna, menu, "mute:xa")
+    await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    cleared = await emulator.wait_for_edit(menu, timeout=TIMEOUT)
+    assert "Anna unmuted alerts" in cleared.text and "Nothing is muted" in cleared.text
+    async with runtime.services.sessions() as session:
+        assert await mutes_repo.live_mutes(session, group.id, datetime.now(UTC)) == []
+
+    # Forged durations and ids
+    for forged in ("mute:q:99999", "mute:x:abc", "mute:q"):
+        query = await emulator.press_button(bob, menu, forged)
+        answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+        assert answer.show_alert and "not valid" in (answer.text or ""), forged
+    async with runtime.services.sessions() as session:
+        assert await mutes_repo.live_mutes(session, group.id, datetime.now(UTC)) == []
+
+
+async def test_mute_in_a_chat_without_alerts(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    await start_bot(emulator, simulator)
+    carl = emulator.add_user("Carl")
+    await emulator.send_message(carl, None, "/mute")
+    reply = await emulator.wait_for_message(emulator.private_chat(carl), timeout=TIMEOUT)
+    assert "Nothing is muted" in reply.text and "receives no alerts" in reply.text
+    assert reply.buttons == []

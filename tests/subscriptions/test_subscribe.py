@@ -1,0 +1,127 @@
+"""/subscribe and /unsubscribe end to end: real Application, Bot API emulator, simulator-linked users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.storage.models import AuditEntry, Subscription
+from standins.netatmo_sim.world.demo import HOME_ONE_ID, HOME_TWO_ID
+from tests.conftest import StartBot
+from tests.linking.linking_flow import TIMEOUT, link_user
+
+
+async def subscriptions(runtime: Any, chat_id: int) -> set[str]:
+    async with runtime.services.sessions() as session:
+        rows = await session.scalars(select(Subscription).where(Subscription.chat_id == chat_id))
+        return {row.home_id for row in rows}
+
+
+async def audits(runtime: Any, action: str) -> list[tuple[int | None, str]]:
+    async with runtime.services.sessions() as session:
+        rows = await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        )
+        return [(row.telegram_user_id, row.outcome) for row in rows]
+
+
+async def family(emulator: Any, simulator: Any, start_bot: StartBot) -> tuple[Any, Any, Any, Any]:
+    runtime = await start_bot(emulator, simulator)
+    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
+    await link_user(emulator, anna)
+    group = emulator.add_group("Family", [anna, bob])
+    return runtime, anna, bob, group
+
+
+async def test_linked_user_subscribes_a_group_picking_a_home(
+    emulator: Any, simulator: Any, start_bot: StartBot
+) -> None:
+    runtime, anna, _bob, group = await family(emulator, simulator, start_bot)
+    # Linking subscribed Anna's private chat to both of her homes.
+    assert await subscriptions(runtime, anna.id) == {HOME_ONE_ID, HOME_TWO_ID}
+
+    await emulator.send_message(anna, group, "/subscribe")
+    menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert "Which home" in menu.text
+    datas = [data for _label, data in menu.buttons]
+    assert set(datas) == {f"sub:add:{HOME_ONE_ID}", f"sub:add:{HOME_TWO_ID}"}
+
+    query = await emulator.press_button(anna, menu, f"sub:add:{HOME_ONE_ID}")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert not answer.show_alert
+    edited = await emulator.wait_for_edit(menu, timeout=TIMEOUT)
+    assert "now receives the alerts of" in edited.text
+    assert await subscriptions(runtime, group.id) == {HOME_ONE_ID}
+
+    # A second /subscribe offers only the remaining home, and subscribes it directly.
+    await emulator.send_message(anna, group, "/subscribe")
+    done = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert "now receives the alerts of" in done.text and not done.buttons
+    assert await subscriptions(runtime, group.id) == {HOME_ONE_ID, HOME_TWO_ID}
+
+    await emulator.send_message(anna, group, "/subscribe")
+    again = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert "already receives" in again.text
+    assert await audits(runtime, "subscription.add") == [(anna.id, "ok"), (anna.id, "ok")]
+
+
+async def test_non_linked_member_is_refused(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    runtime, anna, bob, group = await family(emulator, simulator, start_bot)
+    await emulator.send_message(bob, group, "/subscribe")
+    refusal = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert "Only people who linked" in refusal.text
+    assert await subscriptions(runtime, group.id) == set()
+
+    # Bob presses the button Anna's /subscribe offered: checked against Bob, not the chat.
+    await emulator.send_message(anna, group, "/subscribe")
+    menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    query = await emulator.press_button(bob, menu, f"sub:add:{HOME_ONE_ID}")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.show_alert and "Only people who linked" in (answer.text or "")
+    assert await subscriptions(runtime, group.id) == set()
+    assert await audits(runtime, "subscription.add") == [(bob.id, "denied"), (bob.id, "denied")]
+
+
+async def test_unsubscribe_by_linked_user_only(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    runtime, anna, bob, group = await family(emulator, simulator, start_bot)
+    await emulator.send_message(anna, group, "/subscribe")
+    menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    await emulator.press_button(anna, menu, f"sub:add:{HOME_ONE_ID}")
+    await emulator.wait_for_edit(menu, timeout=TIMEOUT)
+
+    await emulator.send_message(bob, group, "/unsubscribe")
+    refusal = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert "Only people who linked" in refusal.text
+
+    await emulator.send_message(anna, group, "/unsubscribe")
+    offer = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert [data for _label, data in offer.buttons] == [f"sub:del:{HOME_ONE_ID}"]
+    query = await emulator.press_button(bob, offer, f"sub:del:{HOME_ONE_ID}")
+    assert (await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)).show_alert
+    assert await subscriptions(runtime, group.id) == {HOME_ONE_ID}
+
+    await emulator.press_button(anna, offer, f"sub:del:{HOME_ONE_ID}")
+    edited = await emulator.wait_for_edit(offer, timeout=TIMEOUT)
+    assert "no longer receives" in edited.text
+    assert await subscriptions(runtime, group.id) == set()
+    assert await audits(runtime, "subscription.remove") == [
+        (bob.id, "denied"),
+        (bob.id, "denied"),
+        (anna.id, "ok"),
+    ]
+
+    await emulator.send_message(anna, group, "/unsubscribe")
+    nothing = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert nothing.text == "This chat receives no alerts."
+
+
+async def test_forged_subscription_button(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+    runtime, anna, _bob, group = await family(emulator, simulator, start_bot)
+    await emulator.send_message(anna, group, "/subscribe")
+    menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    for forged in ("sub:add", "sub:add:nothome", "sub:zap:x"):
+        query = await emulator.press_button(anna, menu, forged)
+        answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+        assert answer.show_alert, forged
+    assert await subscriptions(runtime, group.id) == set()
