@@ -32,15 +32,15 @@ from datetime import timedelta
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.alerts import outbox
 from bot.alerts.hints import Expected
-from bot.alerts.leases import process_owner_id
-from bot.alerts.outbox import Claimed
 from bot.alerts.sending import AlertSender, ChatRenderer, Renderer, SendingPolicy
 from bot.alerts.snapshots import ImageGateway, SnapshotStore
 from bot.app import Component
 from bot.domain.events import SecurityEvent
 from bot.services import Services
+from bot.storage import deliveries as outbox
+from bot.storage.deliveries import Claimed
+from bot.storage.leases import process_owner_id
 
 LOG = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ never lost between "stored" and "queued".
 
 Throughput matters (a busy home after an outage, a webhook burst, the bench): a batch of events of any
 number of homes costs a fixed number of statements — two reads on one connection before the transaction
-(`bot.alerts.intake_reads`: the homes, with their active link, zone, names and devices; the routing,
+(`bot.storage.intake_reads`: the homes, with their active link, zone, names and devices; the routing,
 subscriptions with their chats' languages and running mutes), then one write transaction with a multi-row
 INSERT … ON CONFLICT DO NOTHING RETURNING and multi-row outbox inserts — no per-home or per-event round
 trips and no Netatmo calls. What the reads say also travels with the rows handed to the local worker
@@ -35,12 +35,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts.hints import Expected
-from bot.alerts.intake_reads import HomeFacts, Routing, read_batch
-from bot.alerts.outbox import PENDING, Claimed
 from bot.alerts.reachability import is_connection_event, observations_from_events, observe
 from bot.domain.events import SecurityEvent, event_to_dict
 from bot.domain.routing import recipients
+from bot.storage.deliveries import PENDING, Claimed
 from bot.storage.engine import hot_write
+from bot.storage.intake_reads import HomeFacts, Routing, read_batch
 from bot.storage.models import Delivery, Event
 
 LOG = logging.getLogger(__name__)

@@ -22,11 +22,12 @@ from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.alerts import outbox, sent_records
 from bot.alerts.hints import AlertHints, Expected
-from bot.alerts.outbox import Claimed
 from bot.alerts.snapshots import SnapshotStore
 from bot.domain.events import SecurityEvent, Severity
+from bot.storage import deliveries as outbox
+from bot.storage import sent_records
+from bot.storage.deliveries import Claimed
 from bot.storage.models import Subscription, TelegramUser
 
 LOG = logging.getLogger(__name__)

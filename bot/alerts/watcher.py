@@ -23,7 +23,6 @@ from telegram.ext import Application
 
 from bot.alerts.delivery import delivery_handoff, wake_delivery
 from bot.alerts.intake import accept, ingest
-from bot.alerts.leases import process_owner_id, release, try_lease
 from bot.alerts.poller import HomeToPoll, PollConfig, Poller, due_homes
 from bot.alerts.reachability import ReachabilityConfig, tick
 from bot.alerts.webhook_registration import WebhookRegistrar
@@ -31,6 +30,7 @@ from bot.app import Component
 from bot.domain.events import SecurityEvent
 from bot.netatmo.events import parse_webhook
 from bot.services import Services
+from bot.storage.leases import process_owner_id, release, try_lease
 from bot.storage.models import Home, HomeDevice
 from bot.web.netatmo_webhook import Push, webhook_inbox
 

@@ -20,8 +20,8 @@ from typing import Protocol
 from sqlalchemy import select, update
 
 from bot.alerts.intake import Sessions
-from bot.alerts.leases import release, try_lease
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked
+from bot.storage.leases import release, try_lease
 from bot.storage.models import NetatmoLink
 
 LOG = logging.getLogger(__name__)

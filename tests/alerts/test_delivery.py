@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.alerts import outbox
 from bot.domain.events import Kind, Severity
+from bot.storage import deliveries as outbox
 from bot.storage.models import Subscription, TelegramChat
 from tests.alerts.delivery_fixtures import (
     OTHER_CAMERA,

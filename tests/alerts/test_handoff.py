@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from bot.alerts import outbox
 from bot.alerts.delivery import delivery_handoff
 from bot.alerts.hints import Expected
 from bot.alerts.intake import accept
-from bot.alerts.outbox import Claimed
 from bot.domain.events import Severity
+from bot.storage import deliveries as outbox
+from bot.storage.deliveries import Claimed
 from tests.alerts.delivery_fixtures import (
     CAMERA,
     FAST,

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.alerts import outbox
 from bot.alerts.hints import Expected
 from bot.alerts.intake import accept
-from bot.alerts.outbox import Claimed
 from bot.alerts.render import load_alert_names
 from bot.alerts.sending import ChatRenderer, chat_language
+from bot.storage import deliveries as outbox
+from bot.storage.deliveries import Claimed
 from bot.storage.models import (
     HomeDevice,
     HomeMember,

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts import outbox, sent_records
-from bot.alerts.leases import process_owner_id, release, try_lease
+from bot.storage import deliveries as outbox
+from bot.storage import sent_records
 from bot.storage.engine import create_engine, create_session_factory
+from bot.storage.leases import process_owner_id, release, try_lease
 from bot.storage.models import Base, Delivery
 from tests.alerts.delivery_fixtures import add_event, make_event, seed_chats
 

@@ -1,6 +1,6 @@
 """Recording what went out: message ids, photos added late, the file ids of the pictures sent.
 
-Kept apart from the leasing and retry rules of `bot.alerts.outbox` because it is the one hot write of the
+Kept apart from the leasing and retry rules of `bot.storage.deliveries` because it is the one hot write of the
 send path: `SentRecorder` group-commits the records of sends that finish close together, while each send
 still waits until its own record is durable (so a hard kill can repeat at most the message in flight).
 """
@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts.outbox import AWAITING_PHOTO, SENT, WORKABLE, Sessions
+from bot.storage.deliveries import AWAITING_PHOTO, SENT, WORKABLE, Sessions
 from bot.storage.engine import hot_write
 from bot.storage.models import Delivery
 

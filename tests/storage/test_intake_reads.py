@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event, update
 
-from bot.alerts.intake_reads import read_batch
+from bot.storage.intake_reads import read_batch
 from bot.storage.models import Home, Mute
 from tests.alerts.intake_fixtures import CAMERA, HOME, OWNER, database, seed_home
 

@@ -1,7 +1,7 @@
 """The outbox: the `deliveries` rows the delivery worker leases, and every state change it makes to them.
 
 Intake inserts one `pending` row per (event, chat) in the same transaction as the event. After that only
-this module and `bot.alerts.sent_records` (the records of what went out) write them. Rows move:
+this module and `bot.storage.sent_records` (the records of what went out) write them. Rows move:
 
     pending ──send──▶ sent                        (photo or text, message id recorded)
     pending ──send text, picture not ready──▶ awaiting_photo ──edit with photo / give up──▶ sent
