@@ -170,7 +170,7 @@ def check_scope(caller: Caller, *any_of: str) -> None:
 def api_routes(
     table: Mapping[str, Callable[[web.Request], Awaitable[web.StreamResponse]]],
 ) -> list[web.RouteDef]:
-    """`/api/<name>` on GET and POST alike: real clients use both for the same endpoints (API.md §2.2)."""
+    """`/api/<name>` on GET and POST alike: real clients use both for the same endpoints."""
     out = []
     for name, handler in table.items():
         out += [web.get(f"/api/{name}", handler), web.post(f"/api/{name}", handler)]

@@ -1,6 +1,6 @@
 """Rendering world objects into the real API's JSON shapes (homesdata, homestatus, getevents).
 
-Shapes follow the fixtures in /work/shared/netatmo/fixtures; tests/simulator compares them.
+Shapes follow captured responses of the real API; tests/standins/netatmo_sim/test_fidelity.py compares them.
 Devices are filtered by the caller's scopes, as the real API hides what a token may not read.
 """
 

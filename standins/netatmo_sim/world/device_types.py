@@ -3,7 +3,7 @@
 Adding a device type means adding one `DeviceSpec` here: its scopes, its extra topology
 fields (homesdata), its status fields with defaults (homestatus), which of those a client may
 change through setstate, and the events it can emit. Field names and value types follow the
-real fixtures (see /work/shared/netatmo/fixtures); the fidelity tests compare against them.
+captured responses of real devices; tests/standins/netatmo_sim/test_fidelity.py compares them.
 
 How status values are resolved (state, dynamic resolvers, defaults) lives in device_fields.py.
 """
