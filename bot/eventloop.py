@@ -1,8 +1,8 @@
 """One way to run the top-level coroutine of every entry point (bot, simulator, demo, benchmarks).
 
 The bot spends its CPU on HTTP (webhooks in, snapshots and Telegram calls out) and small database
-round trips; uvloop's event loop and transports do the same work with roughly half the interpreter time
-of the standard loop. It is a dependency on the platforms it supports; elsewhere (Windows) the standard
+round trips, which is exactly the work uvloop's event loop and transports do more cheaply than the standard
+loop. It is a dependency on the platforms it supports; elsewhere (Windows) the standard
 loop runs, with the same behaviour, only slower.
 """
 

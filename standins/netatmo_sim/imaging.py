@@ -54,9 +54,8 @@ def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 def _line_mask(line: str) -> Image.Image:
     """One line of text as a mask, rendered once and pasted as often as needed.
 
-    Rendering glyphs costs more than the rest of a picture (~1 ms a snapshot, half the simulator's time in
-    an event burst), and lines repeat: camera names, event types, the clock's second. Pasting the white
-    through this mask gives the same pixels as drawing the text in place.
+    Rendering glyphs costs more than the rest of a picture, and lines repeat: camera names, event types, the
+    clock's second. Pasting the white through this mask gives the same pixels as drawing the text in place.
     """
     font = _font()
     _left, _top, right, bottom = font.getbbox(line)
