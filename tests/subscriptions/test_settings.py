@@ -12,11 +12,13 @@ from bot.storage import subscriptions as repo
 from bot.storage.models import AuditEntry, Subscription
 from bot.storage.telegram import save_chat
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID
-from tests.conftest import StartBot
-from tests.linking.linking_flow import TIMEOUT, link_user
+
+TIMEOUT = 10  # seconds to wait for the bot's answers
 
 
-async def group_with_subscription(emulator: Any, simulator: Any, start_bot: StartBot) -> tuple[Any, ...]:
+async def group_with_subscription(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> tuple[Any, ...]:
     runtime = await start_bot(emulator, simulator)
     anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
     await link_user(emulator, anna)
@@ -42,8 +44,12 @@ async def press(emulator: Any, user: Any, message: Any, data: str) -> Any:
     return answer
 
 
-async def test_settings_menu_and_toggles_persist(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime, anna, _bob, group, sub_id = await group_with_subscription(emulator, simulator, start_bot)
+async def test_settings_menu_and_toggles_persist(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    runtime, anna, _bob, group, sub_id = await group_with_subscription(
+        emulator, simulator, start_bot, link_user
+    )
     await emulator.send_message(anna, group, "/settings")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     assert "Kinds: all" in menu.text and "Quiet hours: off" in menu.text and "Cameras: all" in menu.text
@@ -106,9 +112,11 @@ async def test_settings_menu_and_toggles_persist(emulator: Any, simulator: Any, 
 
 
 async def test_non_linked_member_may_look_but_not_change(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
-    runtime, anna, bob, group, sub_id = await group_with_subscription(emulator, simulator, start_bot)
+    runtime, anna, bob, group, sub_id = await group_with_subscription(
+        emulator, simulator, start_bot, link_user
+    )
     await emulator.send_message(bob, group, "/settings")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     answer = await press(emulator, bob, menu, f"set:q:{sub_id}")
@@ -126,8 +134,10 @@ async def test_non_linked_member_may_look_but_not_change(
     assert ((await load(runtime, sub_id)).quiet_start, (await load(runtime, sub_id)).quiet_end) == (1380, 360)
 
 
-async def test_forged_settings_buttons(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime, anna, _bob, group, sub_id = await group_with_subscription(emulator, simulator, start_bot)
+async def test_forged_settings_buttons(emulator: Any, simulator: Any, start_bot: Any, link_user: Any) -> None:
+    runtime, anna, _bob, group, sub_id = await group_with_subscription(
+        emulator, simulator, start_bot, link_user
+    )
     await emulator.send_message(anna, group, "/settings")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     # Anna's private chat subscription is another chat's: its id must not work from the group.
@@ -149,7 +159,7 @@ async def test_forged_settings_buttons(emulator: Any, simulator: Any, start_bot:
     assert (sub.quiet_start, sub.event_kinds, sub.camera_ids) == (None, None, None)
 
 
-async def test_settings_without_subscription(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+async def test_settings_without_subscription(emulator: Any, simulator: Any, start_bot: Any) -> None:
     await start_bot(emulator, simulator)
     carl = emulator.add_user("Carl")
     group = emulator.add_group("Club", [carl])
@@ -159,11 +169,13 @@ async def test_settings_without_subscription(emulator: Any, simulator: Any, star
 
 
 async def test_people_chosen_lists_topology_persons(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     from standins.netatmo_sim.world.demo import PERSON_JOHN_ID
 
-    runtime, anna, _bob, group, sub_id = await group_with_subscription(emulator, simulator, start_bot)
+    runtime, anna, _bob, group, sub_id = await group_with_subscription(
+        emulator, simulator, start_bot, link_user
+    )
     await emulator.send_message(anna, group, "/settings")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     await press(emulator, anna, menu, f"set:pm:{sub_id}:chosen")
