@@ -1,4 +1,4 @@
-"""The command line of CONTRACT.md, run as a real process."""
+"""The command line (`python -m bot run|migrate`), run as a real process."""
 
 from __future__ import annotations
 
