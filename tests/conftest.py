@@ -277,10 +277,16 @@ class LinkingFlow:
             async with http.post(post_url, data=fields, allow_redirects=False) as resp:
                 return resp.status, await resp.text()
 
+    async def grant(
+        self, emulator: Any, user: Any, *, account: str = DEMO_ACCOUNT, decision: str = "allow"
+    ) -> Consent:
+        """/link, then Allow (or Deny) at the simulator: the browser is about to come back to the bot."""
+        _message, authorize = await self.request_link(emulator, user)
+        return await self.consent(authorize, account=account, decision=decision)
+
     async def link_user(self, emulator: Any, user: Any, *, account: str = DEMO_ACCOUNT) -> Any:
         """Link `user` to a simulator account end to end; returns the bot's "Linked" message."""
-        _message, authorize = await self.request_link(emulator, user)
-        granted = await self.consent(authorize, account=account)
+        granted = await self.grant(emulator, user, account=account)
         status, page = await self.open_callback(granted.redirect_url)
         assert status == 200 and "Linked." in page, page
         return await emulator.wait_for_message(

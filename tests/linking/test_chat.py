@@ -106,8 +106,7 @@ async def test_the_callback_asks_before_linking_and_names_the_telegram_account(
     account, nothing is linked until "Yes, link it", and "Cancel" links nothing."""
     runtime = await start_bot(emulator, simulator)
     mallory = emulator.add_user("Mallory", username="mallory")
-    _message, url = await linking.request_link(emulator, mallory)
-    granted = await linking.consent(url)  # the victim signs in with the forwarded link
+    granted = await linking.grant(emulator, mallory)  # the victim signs in with the forwarded link
     status, page = await linking.open_callback(granted.redirect_url, confirm=False)
     assert status == 200 and "Mallory (@mallory)" in page and "Yes, link it" in page
     assert await _rows(runtime, NetatmoLink) == []
@@ -131,8 +130,7 @@ async def _post_cancel(runtime: Any, state: str) -> tuple[int, str]:
 async def test_deny_links_nothing(emulator: Any, simulator: Any, start_bot: Any, linking: Any) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
-    _message, url = await linking.request_link(emulator, anna)
-    refused = await linking.consent(url, decision="deny")
+    refused = await linking.grant(emulator, anna, decision="deny")
     status, page = await linking.open_callback(refused.redirect_url)
     assert status == 200 and "cancelled" in page
     told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
@@ -147,8 +145,7 @@ async def test_replayed_and_unknown_states_are_refused(
     anna = emulator.add_user("Anna")
     await link_user(emulator, anna)
     links_before = await _rows(runtime, NetatmoLink)
-    _message, url = await linking.request_link(emulator, anna)
-    granted = await linking.consent(url)
+    granted = await linking.grant(emulator, anna)
     assert (await linking.open_callback(granted.redirect_url))[0] == 200
     await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     status, page = await linking.open_callback(granted.redirect_url)
@@ -171,8 +168,7 @@ async def test_expired_state_links_nothing(
 
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
-    _message, url = await linking.request_link(emulator, anna)
-    granted = await linking.consent(url)
+    granted = await linking.grant(emulator, anna)
     async with runtime.services.sessions.begin() as session:
         await session.execute(update(OAuthState).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     status, page = await linking.open_callback(granted.redirect_url)
@@ -187,8 +183,7 @@ async def test_a_code_netatmo_refuses_links_nothing(
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
-    _message, url = await linking.request_link(emulator, anna)
-    granted = await linking.consent(url)
+    granted = await linking.grant(emulator, anna)
     forged = granted.redirect_url.replace("code=", "code=0")
     status, page = await linking.open_callback(forged)
     assert status == 200 and "refused" in page
@@ -202,14 +197,12 @@ async def test_paste_fallback_with_url_and_with_bare_code(
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
-    _message, url = await linking.request_link(emulator, anna)
-    granted = await linking.consent(url)
+    granted = await linking.grant(emulator, anna)
     await emulator.send_message(anna, None, granted.redirect_url)
     linked = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert "Linked!" in linked.text
     # Ben pastes a bare code: the latest unexpired state of Ben is used.
-    _message, url = await linking.request_link(emulator, ben)
-    granted = await linking.consent(url, account=SECOND_ACCOUNT)
+    granted = await linking.grant(emulator, ben, account=SECOND_ACCOUNT)
     code = parse_qs(urlsplit(granted.redirect_url).query)["code"][0]
     await emulator.send_message(ben, None, code)
     linked = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
@@ -223,8 +216,7 @@ async def test_state_pasted_by_another_user_is_refused_and_kept(
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna, mallory = emulator.add_user("Anna"), emulator.add_user("Mallory")
-    _message, url = await linking.request_link(emulator, anna)
-    granted = await linking.consent(url)
+    granted = await linking.grant(emulator, anna)
     await emulator.send_message(mallory, None, granted.redirect_url)
     refused = await emulator.wait_for_message(emulator.private_chat(mallory), timeout=TIMEOUT)
     assert "someone else" in refused.text
@@ -244,12 +236,10 @@ async def test_codes_states_and_tokens_never_reach_the_logs(
     caplog.set_level(logging.INFO)
     await start_bot(emulator, simulator)
     anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
-    _message, url = await linking.request_link(emulator, anna)
-    granted = await linking.consent(url)
+    granted = await linking.grant(emulator, anna)
     await linking.open_callback(granted.redirect_url)
     await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    _message, url = await linking.request_link(emulator, ben)
-    pasted = await linking.consent(url, account=SECOND_ACCOUNT)
+    pasted = await linking.grant(emulator, ben, account=SECOND_ACCOUNT)
     await emulator.send_message(ben, None, pasted.redirect_url)
     await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
     await simulator.expire_tokens(DEMO_ACCOUNT)
