@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,24 @@ def api(sim: Simulator, http: aiohttp.ClientSession, token: str) -> Callable[...
             return resp.status, await resp.json()
 
     return call
+
+
+@pytest.fixture
+def webrtc_offer() -> Callable[[Any], Awaitable[dict[str, str]]]:
+    """`await webrtc_offer(pc)`: the aiortc peer `pc` offers to receive video; returns the form of
+    POST /api/webrtc/offer for HOME_ONE's Advance camera with a fresh session id."""
+
+    async def offer(pc: Any) -> dict[str, str]:
+        pc.addTransceiver("video", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        return {
+            "home_id": demo.HOME_ONE_ID,
+            "device_id": demo.ADVANCE_CAMERA_ID,
+            "session_id": str(uuid.uuid4()),
+            "sdp": pc.localDescription.sdp,
+        }
+
+    return offer
 
 
 # -- webhooks ---------------------------------------------------------------------------------------

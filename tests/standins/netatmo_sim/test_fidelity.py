@@ -15,7 +15,6 @@ mismatches. `null` is compatible with anything (fixtures use it for "no value").
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -343,18 +342,10 @@ async def test_camera_ping_matches_fixture(sim: Simulator, api: Any, http: Any) 
         assert_same(await resp.json(), shape(load_fixture("pyatmo/ping.json")), "ping")
 
 
-async def test_webrtc_envelopes_match(sim: Simulator, api: Any) -> None:
+async def test_webrtc_envelopes_match(sim: Simulator, api: Any, webrtc_offer: Any) -> None:
     pc = RTCPeerConnection()
     try:
-        pc.addTransceiver("video", direction="recvonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        session_id = str(uuid.uuid4())
-        form = {
-            "home_id": demo.HOME_ONE_ID,
-            "device_id": demo.ADVANCE_CAMERA_ID,
-            "session_id": session_id,
-            "sdp": pc.localDescription.sdp,
-        }
+        form = await webrtc_offer(pc)
         _, offer = await api("webrtc/offer", data=form)
         assert_same(offer, shape(load_fixture("pyatmo_webrtc/webrtc_offer_ok.json")), "offer")
         stop = {
