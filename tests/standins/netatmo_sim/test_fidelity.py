@@ -36,7 +36,7 @@ UNCOVERED_TOPOLOGY = {"NSD", "NCO"}
 UNCOVERED_STATUS = {"NSD", "NCO"}
 # NLFN (dimmer with neutral) reports the same status fields as NLF (2-wire dimmer).
 STATUS_ALIAS = {"NLFN": "NLF"}
-# Security webhook keys documented in API.md §7.3 that no captured payload happens to carry.
+# Security webhook keys Netatmo documents that no captured payload happens to carry.
 DOCUMENTED_WEBHOOK_EXTRAS = frozenset({"module_id", "event_list"})
 
 
@@ -184,7 +184,7 @@ async def test_homesdata_matches_fixtures(api: Any) -> None:
     sim_schedules = by_kind(s for h in sim_homes for s in h.get("schedules", []))
     assert set(sim_schedules) == {"therm"}
     therm = union(fix_schedules["therm"])
-    # The only captured `rooms_temp` entries are pilot-wire ones; API.md §3.1 documents the
+    # The only captured `rooms_temp` entries are pilot-wire ones; Netatmo documents the
     # temperature form {room_id, temp} from Home Assistant's fixture: accept both.
     zone = therm.keys["zones"].items
     assert zone is not None and zone.keys["rooms_temp"].items is not None
@@ -391,7 +391,7 @@ async def test_every_payload_kind_matches_the_fixtures(every_push_kind: list[dic
     payloads = every_push_kind
     fixtures = {f["name"]: f["payload"] for f in load_fixture("webhooks/webhook_payloads.json")}
     security_fixture = union(p for p in fixtures.values() if "-" in str(p.get("push_type")))
-    # Smoke/CO sub_types are integers (API.md §4.2-4.3); the captured payloads only show NOC's string one.
+    # Smoke/CO sub_types are integers in Netatmo's documentation; captured payloads only show NOC's string.
     security_fixture.keys["sub_type"].merge(shape(1))
     families: dict[str, list[dict[str, Any]]] = {}
     for payload in payloads:
