@@ -1,15 +1,21 @@
 """Shared fixtures: the two stand-ins (Netatmo simulator, Telegram Bot API emulator), settings pointing at
-them, a running bot, and databases (SQLite always; PostgreSQL when TEST_DATABASE_URL is set)."""
+them, a running bot, a user linked through the real OAuth flow, the environment for `python -m bot` as a
+child process, and databases (SQLite always; PostgreSQL when TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -18,6 +24,7 @@ from sqlalchemy.engine import make_url
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.config import Settings
+from standins.netatmo_sim.world.demo import DEMO_ACCOUNT
 
 CONTRACT_VARIABLES = (
     "TELEGRAM_BOT_TOKEN",
@@ -39,7 +46,8 @@ CONTRACT_VARIABLES = (
     "DELIVERY_LEASE_SECONDS",
 )
 
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+REPO_DIR = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_DIR.parent / "shared"
 FIXTURES_DIR = SHARED_DIR / "netatmo" / "fixtures"
 
 
@@ -178,3 +186,121 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(name="free_port")
+def _free_port_fixture() -> Callable[[], int]:
+    """`free_port()` for tests that must name a port before anything listens on it."""
+    return free_port
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
+    """`cli_env(**values)`: the environment for `python -m bot` as a child process. It is this process's
+    environment without the bot's own variables, so a developer's real token never reaches a test bot;
+    PYTHONPATH names this checkout, so the child runs the code under test (stand-ins included) and not
+    whatever copy of the package the virtualenv has installed."""
+
+    def build(**values: str) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if key not in CONTRACT_VARIABLES}
+        pythonpath = os.pathsep.join(filter(None, [str(REPO_DIR), env.get("PYTHONPATH")]))
+        env.update({"DATA_DIR": str(tmp_path / "data"), "PTB_TIMEDELTA": "true", "PYTHONPATH": pythonpath})
+        env.update(values)
+        return env
+
+    return build
+
+
+# -- a linked user --------------------------------------------------------------------------------
+
+LINK_TIMEOUT = 10  # seconds for the bot's answers during linking: it runs the real Application
+
+
+@dataclass
+class Consent:
+    """What the bot offered and what the simulator answered."""
+
+    authorize_url: str
+    state: str
+    redirect_url: str  # the bot's /oauth/callback?... the browser would open
+
+
+CONFIRM_FORM = re.compile(
+    r'<form method="post" action="/oauth/callback">(.*?)<button type="submit">', re.DOTALL
+)
+HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+class LinkingFlow:
+    """A person linking a Telegram user to a simulator account, one step per method, so that a test can
+    stop after any step or make it go wrong: /link in the private chat, consent at the simulator, the
+    browser opening the bot's callback and confirming."""
+
+    @staticmethod
+    def url_button(message: Any) -> str:
+        for _label, target in message.buttons:
+            if isinstance(target, str) and target.startswith("http"):
+                return target
+        raise AssertionError(f"no URL button in {message.buttons!r}")
+
+    async def request_link(self, emulator: Any, user: Any) -> tuple[Any, str]:
+        """/link in the private chat; returns (the bot's message, the authorize URL)."""
+        await emulator.send_message(user, None, "/link")
+        message = await emulator.wait_for_message(
+            emulator.private_chat(user), predicate=lambda m: bool(m.buttons), timeout=LINK_TIMEOUT
+        )
+        return message, self.url_button(message)
+
+    @staticmethod
+    async def consent(authorize_url: str, *, account: str = DEMO_ACCOUNT, decision: str = "allow") -> Consent:
+        """Press Allow/Deny on the simulator's consent page; returns where it redirects the browser."""
+        separator = "&" if "?" in authorize_url else "?"
+        url = f"{authorize_url}{separator}{urlencode({'_sim_auto': decision, '_sim_account': account})}"
+        async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as resp:
+            assert resp.status == 302, await resp.text()
+            location = resp.headers["Location"]
+        state = parse_qs(urlsplit(authorize_url).query)["state"][0]
+        return Consent(authorize_url, state, location)
+
+    @staticmethod
+    async def open_callback(url: str, *, confirm: bool = True) -> tuple[int, str]:
+        """The browser opening the redirect, and the person pressing "Yes, link it" when the page asks:
+        (status, HTML of the last page)."""
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url, allow_redirects=False) as resp:
+                status, page = resp.status, await resp.text()
+            form = CONFIRM_FORM.search(page)
+            if not confirm or status != 200 or form is None:
+                return status, page
+            fields = {name: html.unescape(value) for name, value in HIDDEN.findall(form.group(1))}
+            post_url = urlunsplit(urlsplit(url)._replace(path="/oauth/callback", query=""))
+            async with http.post(post_url, data=fields, allow_redirects=False) as resp:
+                return resp.status, await resp.text()
+
+    async def grant(
+        self, emulator: Any, user: Any, *, account: str = DEMO_ACCOUNT, decision: str = "allow"
+    ) -> Consent:
+        """/link, then Allow (or Deny) at the simulator: the browser is about to come back to the bot."""
+        _message, authorize = await self.request_link(emulator, user)
+        return await self.consent(authorize, account=account, decision=decision)
+
+    async def link_user(self, emulator: Any, user: Any, *, account: str = DEMO_ACCOUNT) -> Any:
+        """Link `user` to a simulator account end to end; returns the bot's "Linked" message."""
+        granted = await self.grant(emulator, user, account=account)
+        status, page = await self.open_callback(granted.redirect_url)
+        assert status == 200 and "Linked." in page, page
+        return await emulator.wait_for_message(
+            emulator.private_chat(user), predicate=lambda m: "I can" in (m.text or ""), timeout=LINK_TIMEOUT
+        )
+
+
+@pytest.fixture
+def linking() -> LinkingFlow:
+    """The linking steps one by one, for tests of linking itself."""
+    return LinkingFlow()
+
+
+@pytest.fixture
+def link_user(linking: LinkingFlow) -> Callable[..., Awaitable[Any]]:
+    """`await link_user(emulator, user, account=...)`, for tests that need a linked user to start from."""
+    return linking.link_user

@@ -21,7 +21,6 @@ from bot.domain.errors_text import _PERMISSION_BY_PREFIX
 from bot.i18n import LOCALE_DIR, catalog_languages, translator
 from bot.i18n_catalog import Entry, compile_mo, extract, parse_po, render_po, update_po
 from bot.subscriptions.settings import GROUP_LABELS, PEOPLE_LABELS
-from tests.conftest import StartBot
 
 LANGUAGES = ("fr", "de")
 CATALOGS = catalog_languages()  # every shipped catalog must be complete, not only the two above
@@ -180,7 +179,7 @@ def test_compiled_mo_is_read_by_gettext() -> None:
     ],
 )
 async def test_start_answers_in_the_users_language(
-    emulator: Any, start_bot: StartBot, language_code: str, greeting: str, first_step: str
+    emulator: Any, start_bot: Any, language_code: str, greeting: str, first_step: str
 ) -> None:
     await start_bot(emulator)
     anna = emulator.add_user("Anna", language_code=language_code)
@@ -189,7 +188,7 @@ async def test_start_answers_in_the_users_language(
     assert greeting in reply.text and first_step in reply.text
 
 
-async def test_command_menu_is_set_per_language(emulator: Any, start_bot: StartBot) -> None:
+async def test_command_menu_is_set_per_language(emulator: Any, start_bot: Any) -> None:
     await start_bot(emulator)
     menus = {language: emulator.commands(language_code=language) for language in ("", *LANGUAGES)}
     for language, menu in menus.items():

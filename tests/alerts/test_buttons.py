@@ -18,8 +18,8 @@ from bot.storage import subscriptions as repo
 from bot.storage.models import AuditEntry, Mute
 from bot.storage.telegram import save_chat
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID, SMOKE_ALARM_ID
-from tests.conftest import StartBot
-from tests.linking.linking_flow import TIMEOUT, link_user
+
+TIMEOUT = 10  # seconds to wait for the bot's answers
 
 _ = translator("en")
 
@@ -75,7 +75,9 @@ def test_render_alert_groups_and_uses_timezone() -> None:
 # -- end to end -------------------------------------------------------------------------------------
 
 
-async def setup_group(emulator: Any, simulator: Any, start_bot: StartBot) -> tuple[Any, Any, Any, Any, Any]:
+async def setup_group(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> tuple[Any, Any, Any, Any, Any]:
     """Anna linked (owner of the demo homes), Bob not; their group subscribed to HOME_ONE; one alert."""
     runtime = await start_bot(emulator, simulator)
     anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
@@ -112,9 +114,9 @@ async def setstate_writes(simulator: Any) -> list[dict[str, Any]]:
 
 
 async def test_non_linked_member_mutes_the_camera_and_the_chat_sees_it(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
-    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot)
+    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     before = datetime.now(UTC)
     query = await emulator.press_button(bob, alert, text="🔕 Mute this camera 1 h")
     answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
@@ -135,8 +137,8 @@ async def test_non_linked_member_mutes_the_camera_and_the_chat_sees_it(
     assert [(m.chat_id, m.device_id) for m in mute_rules] == [(group.id, OUTDOOR_CAMERA_ID)]
 
 
-async def test_mute_all_30_minutes(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot)
+async def test_mute_all_30_minutes(emulator: Any, simulator: Any, start_bot: Any, link_user: Any) -> None:
+    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     query = await emulator.press_button(bob, alert, text="🔕 Mute all 30 min")
     await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
@@ -147,9 +149,9 @@ async def test_mute_all_30_minutes(emulator: Any, simulator: Any, start_bot: Sta
 
 
 async def test_monitoring_off_refused_for_non_linked_member(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
-    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot)
+    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     query = await emulator.press_button(bob, alert, text="⏻ Monitoring off")
     answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     assert answer.show_alert
@@ -160,9 +162,9 @@ async def test_monitoring_off_refused_for_non_linked_member(
 
 
 async def test_monitoring_off_by_linked_user_reaches_netatmo(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
-    runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot)
+    runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     query = await emulator.press_button(anna, alert, text="⏻ Monitoring off")
     answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     assert answer.text == "Monitoring is off on Garden camera."
@@ -175,8 +177,10 @@ async def test_monitoring_off_by_linked_user_reaches_netatmo(
     assert await audit_rows(runtime) == [(anna.id, "alert.monitoring_off", "ok")]
 
 
-async def test_monitoring_off_when_netatmo_fails(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot)
+async def test_monitoring_off_when_netatmo_fails(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     simulator.world.set_device_online(OUTDOOR_CAMERA_ID, False)
     query = await emulator.press_button(anna, alert, text="⏻ Monitoring off")
     answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
@@ -195,8 +199,10 @@ async def test_monitoring_off_when_netatmo_fails(emulator: Any, simulator: Any, 
         "alert:mo:<script>:x",
     ],
 )
-async def test_forged_alert_buttons(emulator: Any, simulator: Any, start_bot: StartBot, forged: str) -> None:
-    runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot)
+async def test_forged_alert_buttons(
+    emulator: Any, simulator: Any, start_bot: Any, forged: str, link_user: Any
+) -> None:
+    runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     query = await emulator.press_button(anna, alert, forged)
     answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     assert answer.show_alert and "not valid" in (answer.text or "")

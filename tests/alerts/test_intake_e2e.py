@@ -11,8 +11,6 @@ from sqlalchemy import func, select
 from bot.alerts.watcher import IntakeWatcher
 from bot.storage.models import Delivery, Event, NetatmoLink
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, INDOOR_CAMERA_ID
-from tests.conftest import StartBot
-from tests.linking.linking_flow import link_user
 
 
 async def _wait(predicate: Any) -> None:
@@ -22,7 +20,7 @@ async def _wait(predicate: Any) -> None:
 
 
 async def test_webhook_then_outage_covered_by_polling(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     services = runtime.services
@@ -94,7 +92,7 @@ async def _all_sent(services: Any, event_ids: list[str]) -> bool:
 
 
 async def test_a_new_link_gets_its_webhook_and_first_poll_at_once(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     """No wait for the watcher's next round: right after linking, the webhook is registered and an event
     from just after the link reaches the user's chat."""

@@ -1,13 +1,11 @@
-"""/start, /help, unknown commands and stale buttons through the real Application and the emulator."""
+"""/start, /help and the command menu through the real Application and the emulator."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import StartBot
 
-
-async def test_start_in_private_chat_offers_linking(emulator: Any, start_bot: StartBot) -> None:
+async def test_start_in_private_chat_offers_linking(emulator: Any, start_bot: Any) -> None:
     await start_bot(emulator)
     anna = emulator.add_user("Anna")
     await emulator.send_message(anna, None, "/start")
@@ -17,9 +15,7 @@ async def test_start_in_private_chat_offers_linking(emulator: Any, start_bot: St
     assert ("Link Netatmo account", "link:start") in reply.buttons
 
 
-async def test_start_in_a_group_explains_linking_happens_privately(
-    emulator: Any, start_bot: StartBot
-) -> None:
+async def test_start_in_a_group_explains_linking_happens_privately(emulator: Any, start_bot: Any) -> None:
     await start_bot(emulator)
     anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
     family = emulator.add_group("Family", [anna, ben])
@@ -29,7 +25,7 @@ async def test_start_in_a_group_explains_linking_happens_privately(
     assert reply.buttons == []
 
 
-async def test_help_lists_the_commands(emulator: Any, start_bot: StartBot) -> None:
+async def test_help_lists_the_commands(emulator: Any, start_bot: Any) -> None:
     await start_bot(emulator)
     anna = emulator.add_user("Anna")
     await emulator.send_message(anna, None, "/help")
@@ -38,7 +34,7 @@ async def test_help_lists_the_commands(emulator: Any, start_bot: StartBot) -> No
         assert command in reply.text
 
 
-async def test_menu_commands_are_set(emulator: Any, start_bot: StartBot) -> None:
+async def test_menu_commands_are_set(emulator: Any, start_bot: Any) -> None:
     await start_bot(emulator)
     names = [entry["command"] for entry in emulator.commands()]
     assert names[:2] == ["start", "help"]
@@ -46,22 +42,3 @@ async def test_menu_commands_are_set(emulator: Any, start_bot: StartBot) -> None
         "start", "help", "link", "unlink", "status", "homes", "heating", "scenarios", "cameras", "live",
         "events", "subscribe", "unsubscribe", "settings", "mute", "log",
     }  # fmt: skip
-
-
-async def test_unknown_command_gets_a_helpful_answer(emulator: Any, start_bot: StartBot) -> None:
-    await start_bot(emulator)
-    anna = emulator.add_user("Anna")
-    await emulator.send_message(anna, None, "/frobnicate now")
-    reply = await emulator.wait_for_message(emulator.private_chat(anna), timeout=10)
-    assert "I don't know /frobnicate" in reply.text and "/help" in reply.text
-
-
-async def test_forged_button_is_answered_not_ignored(emulator: Any, start_bot: StartBot) -> None:
-    await start_bot(emulator)
-    anna = emulator.add_user("Anna")
-    await emulator.send_message(anna, None, "/help")
-    message = await emulator.wait_for_message(emulator.private_chat(anna), timeout=10)
-    query_id = await emulator.press_button(anna, message, "nobody:knows:this")
-    answer = await emulator.wait_for_callback_answer(query_id, timeout=10)
-    assert answer.answered and answer.show_alert
-    assert "expired" in (answer.text or "")

@@ -34,7 +34,6 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.chat.telegram_request import AiohttpRequest, _encode
 from standins.telegram_emulator.params import UploadedFile, _decode_multipart
-from tests.conftest import free_port
 
 KEYBOARD = InlineKeyboardMarkup(
     [
@@ -206,7 +205,9 @@ async def test_pool_timeout_when_every_connection_is_busy(emulator: Any, make_bo
     assert [m.text for m in emulator.messages(chat)] == ["holds the only connection", "after"]
 
 
-async def test_a_closed_port_is_a_network_error_without_the_token(make_bot: MakeBot) -> None:
+async def test_a_closed_port_is_a_network_error_without_the_token(
+    make_bot: MakeBot, free_port: Callable[[], int]
+) -> None:
     bot = make_bot(base_url=f"http://127.0.0.1:{free_port()}/bot", connect_timeout=2.0)
     with pytest.raises(NetworkError) as caught:
         await bot.get_me()  # before initialize(): the session is opened on first use

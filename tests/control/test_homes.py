@@ -22,8 +22,8 @@ from standins.netatmo_sim.world.demo import (
     SECOND_ACCOUNT,
     SECOND_HOME_ID,
 )
-from tests.conftest import StartBot
-from tests.linking.linking_flow import TIMEOUT, link_user
+
+TIMEOUT = 10  # seconds to wait for the bot's answers
 
 
 async def _rows(runtime: Any, model: Any) -> list[Any]:
@@ -36,7 +36,7 @@ async def _writes(simulator: Any, endpoint: str) -> int:
 
 
 async def test_unlink_asks_then_removes_tokens_subscriptions_and_webhook_when_unused(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
@@ -75,7 +75,7 @@ async def test_unlink_asks_then_removes_tokens_subscriptions_and_webhook_when_un
 
 
 async def test_linking_another_account_replaces_the_old_link(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
@@ -92,7 +92,7 @@ async def test_linking_another_account_replaces_the_old_link(
 
 
 async def test_homes_and_status_list_linked_homes_and_reachability(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
@@ -114,7 +114,7 @@ async def test_homes_and_status_list_linked_homes_and_reachability(
 
 
 async def test_revoked_token_gives_one_relink_prompt(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
@@ -141,7 +141,7 @@ async def test_revoked_token_gives_one_relink_prompt(
 
 
 async def test_burst_of_commands_stays_inside_the_rate_limit(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
@@ -179,7 +179,7 @@ def _register_probe(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(_probe_button, pattern=callbacks.pattern("probe")))
 
 
-async def test_home_picker(emulator: Any, simulator: Any, make_settings: Any) -> None:
+async def test_home_picker(emulator: Any, simulator: Any, make_settings: Any, link_user: Any) -> None:
     runtime = BotRuntime(
         make_settings(emulator, simulator), features=(*FEATURES, _register_probe), routes=default_routes()
     )

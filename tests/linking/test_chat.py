@@ -12,8 +12,8 @@ from bot.netatmo.oauth import hash_state
 from bot.netatmo.scopes import ALL_SCOPES
 from bot.storage.models import Home, HomeDevice, HomeMember, NetatmoLink, OAuthState, Subscription
 from standins.netatmo_sim.world.demo import DEMO_ACCOUNT, HOME_ONE_ID, HOME_TWO_ID, SECOND_ACCOUNT
-from tests.conftest import StartBot
-from tests.linking.linking_flow import TIMEOUT, consent, link_user, open_callback, request_link, url_button
+
+TIMEOUT = 10  # seconds to wait for the bot's answers
 
 
 async def _rows(runtime: Any, model: Any) -> list[Any]:
@@ -22,11 +22,11 @@ async def _rows(runtime: Any, model: Any) -> list[Any]:
 
 
 async def test_link_offers_an_authorize_url_with_every_scope_and_a_hashed_state(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
-    message, url = await request_link(emulator, anna)
+    message, url = await linking.request_link(emulator, anna)
     parts = urlsplit(url)
     query = {key: values[0] for key, values in parse_qs(parts.query).items()}
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{simulator.base_url}/oauth2/authorize"
@@ -42,7 +42,7 @@ async def test_link_offers_an_authorize_url_with_every_scope_and_a_hashed_state(
 
 
 async def test_start_button_and_deep_link_start_linking(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
     await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
@@ -50,15 +50,15 @@ async def test_start_button_and_deep_link_start_linking(
     welcome = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     await emulator.press_button(anna, welcome, "link:start")
     offer = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    assert "oauth2/authorize" in url_button(offer)
+    assert "oauth2/authorize" in linking.url_button(offer)
     await emulator.send_message(anna, None, "/start link")
     deep = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    assert "oauth2/authorize" in url_button(deep)
+    assert "oauth2/authorize" in linking.url_button(deep)
     assert "Hi Anna" not in deep.text
 
 
 async def test_link_in_a_group_points_to_the_private_chat(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
     await start_bot(emulator, simulator)
     anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
@@ -66,11 +66,11 @@ async def test_link_in_a_group_points_to_the_private_chat(
     await emulator.send_message(anna, family, "/link")
     reply = await emulator.wait_for_message(family, timeout=TIMEOUT)
     assert "private chat" in reply.text
-    assert url_button(reply) == f"https://t.me/{emulator.bot.username}?start=link"
+    assert linking.url_button(reply) == f"https://t.me/{emulator.bot.username}?start=link"
 
 
 async def test_full_flow_links_homes_members_and_default_subscriptions(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
@@ -100,15 +100,14 @@ async def test_full_flow_links_homes_members_and_default_subscriptions(
 
 
 async def test_the_callback_asks_before_linking_and_names_the_telegram_account(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
     """A forwarded sign-in link must not link someone else's cameras silently: the page names the Telegram
     account, nothing is linked until "Yes, link it", and "Cancel" links nothing."""
     runtime = await start_bot(emulator, simulator)
     mallory = emulator.add_user("Mallory", username="mallory")
-    _message, url = await request_link(emulator, mallory)
-    granted = await consent(url)  # the victim signs in with the forwarded link
-    status, page = await open_callback(granted.redirect_url, confirm=False)
+    granted = await linking.grant(emulator, mallory)  # the victim signs in with the forwarded link
+    status, page = await linking.open_callback(granted.redirect_url, confirm=False)
     assert status == 200 and "Mallory (@mallory)" in page and "Yes, link it" in page
     assert await _rows(runtime, NetatmoLink) == []
     state_row = (await _rows(runtime, OAuthState))[0]
@@ -117,7 +116,7 @@ async def test_the_callback_asks_before_linking_and_names_the_telegram_account(
     cancel_status, cancel_page = await _post_cancel(runtime, granted.state)
     assert cancel_status == 200 and "cancelled" in cancel_page.lower()
     assert await _rows(runtime, NetatmoLink) == []
-    status, page = await open_callback(granted.redirect_url)  # the same link again: used up
+    status, page = await linking.open_callback(granted.redirect_url)  # the same link again: used up
     assert status == 400 and await _rows(runtime, NetatmoLink) == []
 
 
@@ -128,12 +127,11 @@ async def _post_cancel(runtime: Any, state: str) -> tuple[int, str]:
             return resp.status, await resp.text()
 
 
-async def test_deny_links_nothing(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+async def test_deny_links_nothing(emulator: Any, simulator: Any, start_bot: Any, linking: Any) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
-    _message, url = await request_link(emulator, anna)
-    refused = await consent(url, decision="deny")
-    status, page = await open_callback(refused.redirect_url)
+    refused = await linking.grant(emulator, anna, decision="deny")
+    status, page = await linking.open_callback(refused.redirect_url)
     assert status == 200 and "cancelled" in page
     told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert "not allowed" in told.text and "/link" in told.text
@@ -141,39 +139,39 @@ async def test_deny_links_nothing(emulator: Any, simulator: Any, start_bot: Star
 
 
 async def test_replayed_and_unknown_states_are_refused(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any, link_user: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
     await link_user(emulator, anna)
     links_before = await _rows(runtime, NetatmoLink)
-    _message, url = await request_link(emulator, anna)
-    granted = await consent(url)
-    assert (await open_callback(granted.redirect_url))[0] == 200
+    granted = await linking.grant(emulator, anna)
+    assert (await linking.open_callback(granted.redirect_url))[0] == 200
     await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    status, page = await open_callback(granted.redirect_url)
+    status, page = await linking.open_callback(granted.redirect_url)
     assert status == 400 and "already used" in page
     told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert "already used" in told.text
     unknown = granted.redirect_url.replace(granted.state, "x" * 32)
-    status, page = await open_callback(unknown)
+    status, page = await linking.open_callback(unknown)
     assert status == 400 and "recognise" in page
     links_after = await _rows(runtime, NetatmoLink)
     assert len(links_after) == 1 and links_after[0].id == links_before[0].id
 
 
-async def test_expired_state_links_nothing(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+async def test_expired_state_links_nothing(
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
 
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
-    _message, url = await request_link(emulator, anna)
-    granted = await consent(url)
+    granted = await linking.grant(emulator, anna)
     async with runtime.services.sessions.begin() as session:
         await session.execute(update(OAuthState).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    status, page = await open_callback(granted.redirect_url)
+    status, page = await linking.open_callback(granted.redirect_url)
     assert status == 400 and "expired" in page
     told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert "expired" in told.text
@@ -181,14 +179,13 @@ async def test_expired_state_links_nothing(emulator: Any, simulator: Any, start_
 
 
 async def test_a_code_netatmo_refuses_links_nothing(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna = emulator.add_user("Anna")
-    _message, url = await request_link(emulator, anna)
-    granted = await consent(url)
+    granted = await linking.grant(emulator, anna)
     forged = granted.redirect_url.replace("code=", "code=0")
-    status, page = await open_callback(forged)
+    status, page = await linking.open_callback(forged)
     assert status == 200 and "refused" in page
     told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert "refused" in told.text
@@ -196,18 +193,16 @@ async def test_a_code_netatmo_refuses_links_nothing(
 
 
 async def test_paste_fallback_with_url_and_with_bare_code(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
-    _message, url = await request_link(emulator, anna)
-    granted = await consent(url)
+    granted = await linking.grant(emulator, anna)
     await emulator.send_message(anna, None, granted.redirect_url)
     linked = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert "Linked!" in linked.text
     # Ben pastes a bare code: the latest unexpired state of Ben is used.
-    _message, url = await request_link(emulator, ben)
-    granted = await consent(url, account=SECOND_ACCOUNT)
+    granted = await linking.grant(emulator, ben, account=SECOND_ACCOUNT)
     code = parse_qs(urlsplit(granted.redirect_url).query)["code"][0]
     await emulator.send_message(ben, None, code)
     linked = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
@@ -217,37 +212,34 @@ async def test_paste_fallback_with_url_and_with_bare_code(
 
 
 async def test_state_pasted_by_another_user_is_refused_and_kept(
-    emulator: Any, simulator: Any, start_bot: StartBot
+    emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
     runtime = await start_bot(emulator, simulator)
     anna, mallory = emulator.add_user("Anna"), emulator.add_user("Mallory")
-    _message, url = await request_link(emulator, anna)
-    granted = await consent(url)
+    granted = await linking.grant(emulator, anna)
     await emulator.send_message(mallory, None, granted.redirect_url)
     refused = await emulator.wait_for_message(emulator.private_chat(mallory), timeout=TIMEOUT)
     assert "someone else" in refused.text
     assert await _rows(runtime, NetatmoLink) == []
     # The state was not used up: Anna can still finish.
-    status, page = await open_callback(granted.redirect_url)
+    status, page = await linking.open_callback(granted.redirect_url)
     assert status == 200 and "Linked." in page
     links = await _rows(runtime, NetatmoLink)
     assert [link.telegram_user_id for link in links] == [anna.id]
 
 
 async def test_codes_states_and_tokens_never_reach_the_logs(
-    emulator: Any, simulator: Any, start_bot: StartBot, caplog: Any
+    emulator: Any, simulator: Any, start_bot: Any, caplog: Any, linking: Any
 ) -> None:
     import logging
 
     caplog.set_level(logging.INFO)
     await start_bot(emulator, simulator)
     anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
-    _message, url = await request_link(emulator, anna)
-    granted = await consent(url)
-    await open_callback(granted.redirect_url)
+    granted = await linking.grant(emulator, anna)
+    await linking.open_callback(granted.redirect_url)
     await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    _message, url = await request_link(emulator, ben)
-    pasted = await consent(url, account=SECOND_ACCOUNT)
+    pasted = await linking.grant(emulator, ben, account=SECOND_ACCOUNT)
     await emulator.send_message(ben, None, pasted.redirect_url)
     await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
     await simulator.expire_tokens(DEMO_ACCOUNT)
@@ -265,7 +257,7 @@ async def test_codes_states_and_tokens_never_reach_the_logs(
 
 
 async def test_link_refresh_and_unlink_on_each_database(
-    emulator: Any, simulator: Any, start_bot: StartBot, database_url: str
+    emulator: Any, simulator: Any, start_bot: Any, database_url: str, link_user: Any
 ) -> None:
     """Linking, the refresh claim and unlink on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
     runtime = await start_bot(emulator, simulator, database_url=database_url)

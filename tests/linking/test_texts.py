@@ -1,11 +1,9 @@
-"""The words of linking and of Netatmo failures (pure functions)."""
+"""The words of linking (pure functions)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.domain.errors_text import netatmo_error_text, permission_label
-from bot.domain.homes_text import DeviceLine, home_status_text, homes_list_text
 from bot.i18n import translator
 from bot.linking.texts import (
     HomeSummary,
@@ -57,39 +55,3 @@ def test_success_page() -> None:
 def test_unlink_confirmation_names_the_homes() -> None:
     text = unlink_confirm_text(_, ["Flat", "Cottage"])
     assert "• Flat" in text and "• Cottage" in text
-
-
-@pytest.mark.parametrize(
-    ("kind", "expected"),
-    [
-        ("device_unreachable", "offline"),
-        ("throttled", "try again in a minute"),
-        ("unavailable", "try again in a minute"),
-        ("link_broken", "/link"),
-        ("not_linked", "/link"),
-        ("invalid_request", "again"),
-        ("something_new", "try again"),
-    ],
-)
-def test_error_sentences(kind: str, expected: str) -> None:
-    assert expected in netatmo_error_text(_, kind)
-
-
-def test_missing_scope_names_the_permission_to_grant() -> None:
-    text = netatmo_error_text(_, "missing_scope", scope="write_presence")
-    assert "cameras and doorbell" in text and "/link" in text
-    assert permission_label(_, "read_thermostat") == "heating"
-    assert permission_label(_, "write_magellan").startswith("Home+Control")
-    assert permission_label(_, None) == "this feature"
-
-
-def test_long_throttle_gives_minutes() -> None:
-    assert "5 minutes" in netatmo_error_text(_, "throttled", retry_after=300)
-
-
-def test_homes_and_status_texts() -> None:
-    text = homes_list_text(_, [("Flat", "owner", 2, 1)])
-    assert "• Flat (owner, 2 camera(s), 1 alarm(s))" in text
-    assert "Relink" in homes_list_text(_, [("Flat", "owner", 0, 0)], link_broken=True)
-    status = home_status_text(_, "Flat", [DeviceLine("Hall", True, True), DeviceLine("Smoke", False, False)])
-    assert "📷 Hall: online" in status and "🔥 Smoke: offline" in status

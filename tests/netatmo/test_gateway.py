@@ -23,7 +23,6 @@ from bot.netatmo.errors import (
 )
 from bot.storage.models import NetatmoLink
 from standins.netatmo_sim.world.demo import DEMO_ACCOUNT, HOME_ONE_ID, HOME_TWO_ID
-from tests.netatmo.conftest import MakeGateway
 
 ROOMY = RequestBudget(((10_000, 10.0), (100_000, 3600.0)))
 
@@ -40,7 +39,7 @@ async def _link_row(harness: Any, link_id: int) -> NetatmoLink:
         return link
 
 
-async def test_homes_status_and_events(make_gateway: MakeGateway) -> None:
+async def test_homes_status_and_events(make_gateway: Any) -> None:
     harness = await make_gateway()
     link_id = await harness.link()
     homes = {home.id: home for home in await harness.gateway.homes(link_id)}
@@ -56,7 +55,7 @@ async def test_homes_status_and_events(make_gateway: MakeGateway) -> None:
     assert await harness.gateway.link_for_home("0" * 24) is None
 
 
-async def test_pyatmo_account_goes_through_our_auth(make_gateway: MakeGateway) -> None:
+async def test_pyatmo_account_goes_through_our_auth(make_gateway: Any) -> None:
     harness = await make_gateway()
     link_id = await harness.link()
     account = await harness.gateway.account(link_id)
@@ -67,7 +66,7 @@ async def test_pyatmo_account_goes_through_our_auth(make_gateway: MakeGateway) -
     assert counters["total"] == harness.gateway.budget.used(f"netatmo:{DEMO_ACCOUNT}", 3600)
 
 
-async def test_monitoring_scenarios_and_webhooks(make_gateway: MakeGateway) -> None:
+async def test_monitoring_scenarios_and_webhooks(make_gateway: Any) -> None:
     harness = await make_gateway()
     link_id = await harness.link()
     homes = await harness.gateway.homes(link_id)
@@ -91,7 +90,7 @@ async def test_monitoring_scenarios_and_webhooks(make_gateway: MakeGateway) -> N
 
 
 async def test_one_refresh_for_100_concurrent_calls_when_netatmo_says_expired(
-    make_gateway: MakeGateway,
+    make_gateway: Any,
 ) -> None:
     harness = await make_gateway(budget=ROOMY)
     lift_simulator_limits(harness.simulator)
@@ -104,7 +103,7 @@ async def test_one_refresh_for_100_concurrent_calls_when_netatmo_says_expired(
     assert (await _link_row(harness, link_id)).token_version == 1
 
 
-async def test_one_refresh_for_100_concurrent_calls_before_expiry(make_gateway: MakeGateway) -> None:
+async def test_one_refresh_for_100_concurrent_calls_before_expiry(make_gateway: Any) -> None:
     harness = await make_gateway(budget=ROOMY)
     lift_simulator_limits(harness.simulator)
     link_id = await harness.link()
@@ -118,7 +117,7 @@ async def test_one_refresh_for_100_concurrent_calls_before_expiry(make_gateway: 
     assert link.expires_at > datetime.now(UTC)
 
 
-async def test_two_replicas_refresh_once(make_gateway: MakeGateway, database_url: str) -> None:
+async def test_two_replicas_refresh_once(make_gateway: Any, database_url: str) -> None:
     """Two gateways on one database (two replicas) with an expired token: one refresh between them.
 
     Runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL (row lock + compare-and-set)."""
@@ -136,7 +135,7 @@ async def test_two_replicas_refresh_once(make_gateway: MakeGateway, database_url
     assert first.gateway.tokens.refreshes + second.gateway.tokens.refreshes == 1
 
 
-async def test_revoked_tokens_break_the_link_and_notify_once(make_gateway: MakeGateway) -> None:
+async def test_revoked_tokens_break_the_link_and_notify_once(make_gateway: Any) -> None:
     harness = await make_gateway(budget=ROOMY)
     lift_simulator_limits(harness.simulator)
     link_id = await harness.link()
@@ -159,7 +158,7 @@ async def test_revoked_tokens_break_the_link_and_notify_once(make_gateway: MakeG
     assert await harness.gateway.link_for_home(HOME_ONE_ID) == link_id
 
 
-async def test_unknown_link_is_not_linked(make_gateway: MakeGateway) -> None:
+async def test_unknown_link_is_not_linked(make_gateway: Any) -> None:
     harness = await make_gateway()
     with pytest.raises(NotLinked):
         await harness.gateway.home_status(999, HOME_ONE_ID)
@@ -177,9 +176,7 @@ async def test_unknown_link_is_not_linked(make_gateway: MakeGateway) -> None:
         (400, 21, InvalidRequest),
     ],
 )
-async def test_errors_are_mapped(
-    make_gateway: MakeGateway, status: int, code: int | None, expected: type
-) -> None:
+async def test_errors_are_mapped(make_gateway: Any, status: int, code: int | None, expected: type) -> None:
     harness = await make_gateway()
     link_id = await harness.link()
     await harness.simulator.fail_next("homestatus", status, code)
@@ -191,9 +188,7 @@ async def test_errors_are_mapped(
             await harness.gateway.api(link_id, "api/homestatus", {"home_id": HOME_ONE_ID}, max_wait=0.1)
 
 
-async def test_timeouts_become_unavailable(
-    make_gateway: MakeGateway, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_timeouts_become_unavailable(make_gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import aiohttp
 
     monkeypatch.setattr(transport, "REQUEST_TIMEOUT", aiohttp.ClientTimeout(total=0.3))
@@ -205,7 +200,7 @@ async def test_timeouts_become_unavailable(
 
 
 async def test_tokens_never_in_plain_text_in_database_or_logs(
-    make_gateway: MakeGateway, caplog: pytest.LogCaptureFixture
+    make_gateway: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     harness = await make_gateway(budget=ROOMY)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
-from tests.conftest import free_port
-from tests.test_cli import _env
 
-
-async def test_demo_serves_chat_page_simulator_and_bot(tmp_path: Path) -> None:
+async def test_demo_serves_chat_page_simulator_and_bot(
+    tmp_path: Path, cli_env: Any, free_port: Callable[[], int]
+) -> None:
     chat, sim, bot = free_port(), free_port(), free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "demo",
         "--port", str(chat), "--simulator-port", str(sim), "--bot-port", str(bot), "--events-every", "0",
-        cwd=tmp_path, env=_env(tmp_path),
+        cwd=tmp_path, env=cli_env(),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:

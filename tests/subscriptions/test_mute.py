@@ -6,21 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.storage import mutes as mutes_repo
-from bot.storage import subscriptions as repo
-from bot.storage.telegram import save_chat
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID
-from tests.conftest import StartBot
-from tests.linking.linking_flow import TIMEOUT, link_user
+
+TIMEOUT = 10  # seconds to wait for the bot's answers
 
 
-async def test_quick_mute_list_and_unmute(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
-    await link_user(emulator, anna)
-    group = emulator.add_group("Family", [anna, bob])
+async def test_quick_mute_list_and_unmute(emulator: Any, subscribed_family: Any) -> None:
+    runtime, anna, bob, group, _sub_id = subscribed_family
     async with runtime.services.sessions.begin() as session:
-        await save_chat(session, group.id, "group", "Family")
-        await repo.subscribe(session, group.id, HOME_ONE_ID, anna.id)
         await mutes_repo.add_mute(
             session, group.id, HOME_ONE_ID, OUTDOOR_CAMERA_ID, datetime.now(UTC) + timedelta(hours=1), anna.id
         )
@@ -59,7 +52,7 @@ async def test_quick_mute_list_and_unmute(emulator: Any, simulator: Any, start_b
         assert await mutes_repo.live_mutes(session, group.id, datetime.now(UTC)) == []
 
 
-async def test_mute_in_a_chat_without_alerts(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
+async def test_mute_in_a_chat_without_alerts(emulator: Any, simulator: Any, start_bot: Any) -> None:
     await start_bot(emulator, simulator)
     carl = emulator.add_user("Carl")
     await emulator.send_message(carl, None, "/mute")

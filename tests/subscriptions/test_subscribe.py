@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from bot.storage.models import AuditEntry, Subscription
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, HOME_TWO_ID
-from tests.conftest import StartBot
-from tests.linking.linking_flow import TIMEOUT, link_user
+
+TIMEOUT = 10  # seconds to wait for the bot's answers
 
 
 async def subscriptions(runtime: Any, chat_id: int) -> set[str]:
@@ -26,18 +26,8 @@ async def audits(runtime: Any, action: str) -> list[tuple[int | None, str]]:
         return [(row.telegram_user_id, row.outcome) for row in rows]
 
 
-async def family(emulator: Any, simulator: Any, start_bot: StartBot) -> tuple[Any, Any, Any, Any]:
-    runtime = await start_bot(emulator, simulator)
-    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
-    await link_user(emulator, anna)
-    group = emulator.add_group("Family", [anna, bob])
-    return runtime, anna, bob, group
-
-
-async def test_linked_user_subscribes_a_group_picking_a_home(
-    emulator: Any, simulator: Any, start_bot: StartBot
-) -> None:
-    runtime, anna, _bob, group = await family(emulator, simulator, start_bot)
+async def test_linked_user_subscribes_a_group_picking_a_home(emulator: Any, family: Any) -> None:
+    runtime, anna, _bob, group = family
     # Linking subscribed Anna's private chat to both of her homes.
     assert await subscriptions(runtime, anna.id) == {HOME_ONE_ID, HOME_TWO_ID}
 
@@ -66,8 +56,8 @@ async def test_linked_user_subscribes_a_group_picking_a_home(
     assert await audits(runtime, "subscription.add") == [(anna.id, "ok"), (anna.id, "ok")]
 
 
-async def test_non_linked_member_is_refused(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime, anna, bob, group = await family(emulator, simulator, start_bot)
+async def test_non_linked_member_is_refused(emulator: Any, family: Any) -> None:
+    runtime, anna, bob, group = family
     await emulator.send_message(bob, group, "/subscribe")
     refusal = await emulator.wait_for_message(group, timeout=TIMEOUT)
     assert "Only people who linked" in refusal.text
@@ -83,8 +73,8 @@ async def test_non_linked_member_is_refused(emulator: Any, simulator: Any, start
     assert await audits(runtime, "subscription.add") == [(bob.id, "denied"), (bob.id, "denied")]
 
 
-async def test_unsubscribe_by_linked_user_only(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime, anna, bob, group = await family(emulator, simulator, start_bot)
+async def test_unsubscribe_by_linked_user_only(emulator: Any, family: Any) -> None:
+    runtime, anna, bob, group = family
     await emulator.send_message(anna, group, "/subscribe")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     await emulator.press_button(anna, menu, f"sub:add:{HOME_ONE_ID}")
@@ -116,8 +106,8 @@ async def test_unsubscribe_by_linked_user_only(emulator: Any, simulator: Any, st
     assert nothing.text == "This chat receives no alerts."
 
 
-async def test_forged_subscription_button(emulator: Any, simulator: Any, start_bot: StartBot) -> None:
-    runtime, anna, _bob, group = await family(emulator, simulator, start_bot)
+async def test_forged_subscription_button(emulator: Any, family: Any) -> None:
+    runtime, anna, _bob, group = family
     await emulator.send_message(anna, group, "/subscribe")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     for forged in ("sub:add", "sub:add:nothome", "sub:zap:x"):

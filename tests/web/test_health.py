@@ -4,8 +4,6 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import StartBot
-
 
 async def _health(port: int) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession(trust_env=False) as http:
@@ -13,7 +11,7 @@ async def _health(port: int) -> tuple[int, dict[str, Any]]:
             return response.status, await response.json()
 
 
-async def test_healthz_reports_database_telegram_and_watcher(emulator: Any, start_bot: StartBot) -> None:
+async def test_healthz_reports_database_telegram_and_watcher(emulator: Any, start_bot: Any) -> None:
     runtime = await start_bot(emulator)
     status, body = await _health(runtime.web_port)
     assert status == 200
@@ -22,7 +20,7 @@ async def test_healthz_reports_database_telegram_and_watcher(emulator: Any, star
     assert "watcher" in body
 
 
-async def test_healthz_is_503_when_the_database_is_gone(emulator: Any, start_bot: StartBot) -> None:
+async def test_healthz_is_503_when_the_database_is_gone(emulator: Any, start_bot: Any) -> None:
     runtime = await start_bot(emulator)
     # Swap the sessions onto an engine that cannot connect; the real engine stays open (and is disposed
     # by the runtime at teardown) so no connection is orphaned under the running components.
@@ -36,7 +34,7 @@ async def test_healthz_is_503_when_the_database_is_gone(emulator: Any, start_bot
     assert body["database"].startswith("error")
 
 
-async def test_recent_telegram_error_makes_it_unhealthy(emulator: Any, start_bot: StartBot) -> None:
+async def test_recent_telegram_error_makes_it_unhealthy(emulator: Any, start_bot: Any) -> None:
     runtime = await start_bot(emulator)
     runtime.services.health.telegram_failed(RuntimeError("network down"))
     status, body = await _health(runtime.web_port)

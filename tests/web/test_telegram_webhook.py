@@ -6,12 +6,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import StartBot
 
-
-async def test_webhook_mode_answers_updates_pushed_with_the_secret(
-    emulator: Any, start_bot: StartBot
-) -> None:
+async def test_webhook_mode_answers_updates_pushed_with_the_secret(emulator: Any, start_bot: Any) -> None:
     runtime = await start_bot(emulator, telegram_webhook_url="http://127.0.0.1:0/telegram/webhook")
     # The configured URL names the port the runtime really bound.
     webhook_url = f"http://127.0.0.1:{runtime.web_port}/telegram/webhook"
@@ -26,7 +22,7 @@ async def test_webhook_mode_answers_updates_pushed_with_the_secret(
     assert runtime.services.health.telegram_mode == "webhook"
 
 
-async def test_webhook_with_a_wrong_or_missing_secret_is_refused(emulator: Any, start_bot: StartBot) -> None:
+async def test_webhook_with_a_wrong_or_missing_secret_is_refused(emulator: Any, start_bot: Any) -> None:
     runtime = await start_bot(emulator, telegram_webhook_url="http://127.0.0.1:0/telegram/webhook")
     url = f"http://127.0.0.1:{runtime.web_port}/telegram/webhook"
     update = {
@@ -54,7 +50,7 @@ async def test_webhook_with_a_wrong_or_missing_secret_is_refused(emulator: Any, 
     assert emulator.messages(emulator.private_chat(anna)) == []
 
 
-async def test_malformed_update_is_acknowledged_and_dropped(emulator: Any, start_bot: StartBot) -> None:
+async def test_malformed_update_is_acknowledged_and_dropped(emulator: Any, start_bot: Any) -> None:
     runtime = await start_bot(emulator, telegram_webhook_url="http://127.0.0.1:0/telegram/webhook")
     url = f"http://127.0.0.1:{runtime.web_port}/telegram/webhook"
     headers = {"X-Telegram-Bot-Api-Secret-Token": runtime.settings.effective_webhook_secret}

@@ -17,7 +17,6 @@ from standins.netatmo_sim.world.demo import (
     LIVING_ROOM_ID,
     SECOND_HOME_ID,
 )
-from tests.standins.netatmo_sim.sim_helpers import TokenFactory
 
 
 def _code(result: tuple[int, Any]) -> tuple[int, int]:
@@ -77,7 +76,7 @@ async def test_unknown_ids_give_21_or_9(api: Any) -> None:
     assert _code(await api("webrtc/offer", data=offer)) == (400, 9)
 
 
-async def test_wrong_scope_gives_13(api: Any, get_token: TokenFactory) -> None:
+async def test_wrong_scope_gives_13(api: Any, get_token: Any) -> None:
     reader = (await get_token(scope="read_camera"))["access_token"]
     assert await api("setthermmode", bearer=reader, data={"home_id": HOME_ONE_ID, "mode": "away"}) == (
         403,

@@ -1,14 +1,23 @@
 """Fidelity: the simulator's JSON has the same key structure as the real fixtures.
 
-Rules (see sim_helpers): per object kind (module type, event type, schedule type, payload kind)
-the simulator may only emit keys some fixture of that kind has, must emit every key all fixtures
-of that kind have, and value types must agree. A kind the world lacks is skipped; the kinds the
-world has but no fixture covers are listed explicitly below so adding one is a conscious choice.
+Rules: per object kind (module type, event type, schedule type, payload kind) the simulator may only
+emit keys some fixture of that kind has, must emit every key all fixtures of that kind have, and value
+types must agree. A kind the world lacks is skipped; the kinds the world has but no fixture covers are
+listed explicitly below so adding one is a conscious choice.
+
+How structures are compared: `shape(value)` summarises nested keys and value types; merging the shapes
+of several instances (list items of one kind, or several fixture files) keeps the union of keys and
+remembers which keys every instance had (`required`). `compare(sim, fixture)` then reports keys the
+simulator emits that no fixture has, required fixture keys the simulator lacks, and value-type
+mismatches. `null` is compatible with anything (fixtures use it for "no value").
 """
 
 from __future__ import annotations
 
-import uuid
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +25,8 @@ from aiortc import RTCPeerConnection
 
 from standins.netatmo_sim import Simulator
 from standins.netatmo_sim.world import demo
-from tests.standins.netatmo_sim.sim_helpers import (
-    FIXTURES,
-    by_kind,
-    compare,
-    load_fixture,
-    shape,
-    union,
-    without,
-)
+
+FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "netatmo" / "fixtures"
 
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"Netatmo fixtures not found at {FIXTURES}")
 
@@ -34,8 +36,116 @@ UNCOVERED_TOPOLOGY = {"NSD", "NCO"}
 UNCOVERED_STATUS = {"NSD", "NCO"}
 # NLFN (dimmer with neutral) reports the same status fields as NLF (2-wire dimmer).
 STATUS_ALIAS = {"NLFN": "NLF"}
-# Security webhook keys documented in API.md §7.3 that no captured payload happens to carry.
+# Security webhook keys Netatmo documents that no captured payload happens to carry.
 DOCUMENTED_WEBHOOK_EXTRAS = frozenset({"module_id", "event_list"})
+
+
+# -- comparing structures ---------------------------------------------------------------------
+
+
+def load_fixture(relative: str) -> Any:
+    """A fixture JSON file by path relative to the fixtures folder."""
+    return json.loads((FIXTURES / relative).read_text())
+
+
+@dataclass
+class Shape:
+    """Union of the structure of one or more JSON values."""
+
+    types: set[str] = field(default_factory=set)
+    keys: dict[str, Shape] = field(default_factory=dict)
+    required: set[str] | None = None
+    items: Shape | None = None
+
+    def merge(self, other: Shape) -> Shape:
+        """Union with another shape (in place; returns self)."""
+        self.types |= other.types
+        if "dict" in other.types:
+            self.required = (
+                set(other.required or ())
+                if self.required is None
+                else self.required & (other.required or set())
+            )
+            for key, sub in other.keys.items():
+                self.keys[key] = self.keys[key].merge(sub) if key in self.keys else sub
+        if other.items is not None:
+            self.items = other.items if self.items is None else self.items.merge(other.items)
+        return self
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def shape(value: Any, maps: frozenset[str] = frozenset()) -> Shape:
+    """Shape of a JSON value; keys named in `maps` hold id-keyed maps (compared by value shape)."""
+    if isinstance(value, dict):
+        out = Shape(types={"dict"}, required=set())
+        for key, sub in value.items():
+            if key in maps and isinstance(sub, dict):
+                inner = Shape(types={"map"})
+                for v in sub.values():
+                    inner.items = shape(v, maps) if inner.items is None else inner.items.merge(shape(v, maps))
+                out.keys[key] = inner
+            else:
+                out.keys[key] = shape(sub, maps)
+            out.required = (out.required or set()) | {key}
+        return out
+    if isinstance(value, list):
+        out = Shape(types={"list"})
+        for item in value:
+            out.items = shape(item, maps) if out.items is None else out.items.merge(shape(item, maps))
+        return out
+    return Shape(types={_scalar(value)})
+
+
+def union(values: Iterable[Any], maps: frozenset[str] = frozenset()) -> Shape:
+    """Merged shape of several values (e.g. all modules of one type across fixture files)."""
+    result: Shape | None = None
+    for value in values:
+        result = shape(value, maps) if result is None else result.merge(shape(value, maps))
+    assert result is not None, "no values to merge"
+    return result
+
+
+def compare(sim: Shape, fixture: Shape, path: str = "$", extra_ok: frozenset[str] = frozenset()) -> list[str]:
+    """Differences of the simulator's shape from the fixture's (empty list = same structure)."""
+    problems: list[str] = []
+    sim_types, fix_types = sim.types - {"null"}, fixture.types - {"null"}
+    if sim_types and fix_types and not sim_types <= fix_types:
+        problems.append(f"{path}: simulator type {sorted(sim_types)} vs fixture {sorted(fix_types)}")
+    if "dict" in sim.types and "dict" in fixture.types:
+        extra = set(sim.keys) - set(fixture.keys) - extra_ok
+        missing = (fixture.required or set()) - set(sim.keys)
+        problems += [f"{path}.{k}: not in any fixture" for k in sorted(extra)]
+        problems += [f"{path}.{k}: required by fixture, missing" for k in sorted(missing)]
+        for key in set(sim.keys) & set(fixture.keys):
+            problems += compare(sim.keys[key], fixture.keys[key], f"{path}.{key}", extra_ok)
+    if sim.items is not None and fixture.items is not None:
+        problems += compare(sim.items, fixture.items, f"{path}[]", extra_ok)
+    return problems
+
+
+def by_kind(items: Iterable[dict[str, Any]], key: str = "type") -> dict[str, list[dict[str, Any]]]:
+    """Group list items by their kind (module type, event type...)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        out.setdefault(str(item.get(key)), []).append(item)
+    return out
+
+
+def without(value: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """A shallow copy without some keys (lists compared per kind separately)."""
+    return {k: v for k, v in value.items() if k not in keys}
+
+
+# -- the simulator against the fixtures -------------------------------------------------------
 
 
 def assert_same(sim: Any, fixture_shape: Any, what: str, extra_ok: frozenset[str] = frozenset()) -> None:
@@ -74,7 +184,7 @@ async def test_homesdata_matches_fixtures(api: Any) -> None:
     sim_schedules = by_kind(s for h in sim_homes for s in h.get("schedules", []))
     assert set(sim_schedules) == {"therm"}
     therm = union(fix_schedules["therm"])
-    # The only captured `rooms_temp` entries are pilot-wire ones; API.md §3.1 documents the
+    # The only captured `rooms_temp` entries are pilot-wire ones; Netatmo documents the
     # temperature form {room_id, temp} from Home Assistant's fixture: accept both.
     zone = therm.keys["zones"].items
     assert zone is not None and zone.keys["rooms_temp"].items is not None
@@ -199,7 +309,7 @@ async def test_station_and_homecoach_shapes(api: Any) -> None:
     assert status == 200 and coach["body"]["devices"] == []
 
 
-async def test_small_envelopes_match(sim: Simulator, api: Any, http: Any) -> None:
+async def test_small_envelopes_match(api: Any, get_token: Any) -> None:
     status, payload = await api("setthermmode", data={"home_id": demo.HOME_ONE_ID, "mode": "away"})
     assert_same(payload, shape(load_fixture("pyatmo/status_ok.json")), "status_ok")
     await api(
@@ -217,25 +327,12 @@ async def test_small_envelopes_match(sim: Simulator, api: Any, http: Any) -> Non
     assert status == 200 and already["body"]["errors"][0]["code"] == 23
     fixture = load_fixture("pyatmo/archive/camera_set_state_error_already_on.json")
     assert_same(already["body"], shape(fixture["body"]), "setstate")
-    _, scope_error = await api("homesdata", bearer=(await _reader_token(sim, http)))
+    reader = await get_token(scope="read_homecoach")
+    assert_same(reader, shape(load_fixture("pyatmo/archive/oauth2_token.json")), "oauth2_token")
+    _, scope_error = await api("homesdata", bearer=reader["access_token"])
     assert_same(scope_error, shape(load_fixture("pyatmo/archive/error_scope.json")), "error_scope")
     _, missing = await api("setthermmode", data={"home_id": demo.HOME_ONE_ID})
     assert_same(missing, shape(load_fixture("pyatmo/home_status_error_mode_is_missing.json")), "error")
-
-
-async def _reader_token(sim: Simulator, http: Any) -> str:
-    code = await sim.authorize(demo.DEMO_ACCOUNT, "sim-client-id", "http://127.0.0.1:9/cb", "read_homecoach")
-    form = {
-        "grant_type": "authorization_code",
-        "client_id": "sim-client-id",
-        "client_secret": "sim-client-secret",
-        "code": code,
-        "redirect_uri": "http://127.0.0.1:9/cb",
-    }
-    async with http.post(f"{sim.base_url}/oauth2/token", data=form) as resp:
-        token = await resp.json()
-    assert_same(token, shape(load_fixture("pyatmo/archive/oauth2_token.json")), "oauth2_token")
-    return str(token["access_token"])
 
 
 async def test_camera_ping_matches_fixture(sim: Simulator, api: Any, http: Any) -> None:
@@ -245,18 +342,10 @@ async def test_camera_ping_matches_fixture(sim: Simulator, api: Any, http: Any) 
         assert_same(await resp.json(), shape(load_fixture("pyatmo/ping.json")), "ping")
 
 
-async def test_webrtc_envelopes_match(sim: Simulator, api: Any) -> None:
+async def test_webrtc_envelopes_match(sim: Simulator, api: Any, webrtc_offer: Any) -> None:
     pc = RTCPeerConnection()
     try:
-        pc.addTransceiver("video", direction="recvonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        session_id = str(uuid.uuid4())
-        form = {
-            "home_id": demo.HOME_ONE_ID,
-            "device_id": demo.ADVANCE_CAMERA_ID,
-            "session_id": session_id,
-            "sdp": pc.localDescription.sdp,
-        }
+        form = await webrtc_offer(pc)
         _, offer = await api("webrtc/offer", data=form)
         assert_same(offer, shape(load_fixture("pyatmo_webrtc/webrtc_offer_ok.json")), "offer")
         stop = {
@@ -277,3 +366,53 @@ async def test_webrtc_envelopes_match(sim: Simulator, api: Any) -> None:
         )
     finally:
         await pc.close()
+
+
+def _family(payload: dict[str, Any]) -> str:
+    push = str(payload.get("push_type"))
+    if "-" in push:
+        return "security"
+    if push in ("home_event_changed", "display_change"):
+        return f"{push}:{payload.get('event_type')}"
+    return push
+
+
+FIXTURE_FAMILY = {
+    "webhook_activation": "webhook_activation",
+    "home_event_changed:therm_mode": "therm_mode_home_event_changed",
+    "home_event_changed:schedule": "home_event_changed schedule",
+    "display_change:set_point": "display_change set_point",
+    "display_change:cancel_set_point": "display_change set_point",
+    "device_event": "device_event modules (Legrand dimmer) (real capture, remapped)",
+}
+
+
+async def test_every_payload_kind_matches_the_fixtures(every_push_kind: list[dict[str, Any]]) -> None:
+    payloads = every_push_kind
+    fixtures = {f["name"]: f["payload"] for f in load_fixture("webhooks/webhook_payloads.json")}
+    security_fixture = union(p for p in fixtures.values() if "-" in str(p.get("push_type")))
+    # Smoke/CO sub_types are integers in Netatmo's documentation; captured payloads only show NOC's string.
+    security_fixture.keys["sub_type"].merge(shape(1))
+    families: dict[str, list[dict[str, Any]]] = {}
+    for payload in payloads:
+        families.setdefault(_family(payload), []).append(payload)
+    assert set(families) == {"security", *FIXTURE_FAMILY}
+    pushes = {p["push_type"] for p in families["security"]}
+    assert {
+        "NACamera-person",
+        "NACamera-on",
+        "NACamera-off",
+        "NOC-light_mode",
+        "NOC-outdoor",
+        "NSD-smoke",
+        "NCO-co_detected",
+        "NPC-disconnection",
+        "NPC-connection",
+        "NACamera-tag_open",
+    } <= pushes
+    problems = compare(union(families["security"]), security_fixture, "security", DOCUMENTED_WEBHOOK_EXTRAS)
+    for family, fixture_name in FIXTURE_FAMILY.items():
+        problems += compare(union(families[family]), shape(fixtures[fixture_name]), family)
+    assert not problems, "\n".join(problems)
+    smoke = next(p for p in families["security"] if p["push_type"] == "NSD-smoke")
+    assert smoke["sub_type"] == 1

@@ -8,10 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
-from standins.netatmo_sim import Simulator
+from standins.netatmo_sim import Simulator, SimulatorConfig
 from standins.netatmo_sim.world.demo import DEMO_ACCOUNT, SECOND_ACCOUNT
-from tests.standins.netatmo_sim.sim_helpers import CLIENT_ID, CLIENT_SECRET, REDIRECT, TokenFactory
 
+# The simulator's default client, the one the `sim` fixture runs with.
+CLIENT_ID, CLIENT_SECRET = SimulatorConfig.client_id, SimulatorConfig.client_secret
+REDIRECT = "http://127.0.0.1:9/callback"
 TOKEN_RE = re.compile(r"^[0-9a-f]{24}\|[0-9a-f]{32}$")
 
 
@@ -98,7 +100,7 @@ async def test_redirect_uri_and_secret_are_checked(sim: Simulator, http: aiohttp
 
 
 async def test_refresh_rotates_and_kills_the_old_pair(
-    sim: Simulator, http: aiohttp.ClientSession, get_token: TokenFactory, api: Any
+    sim: Simulator, http: aiohttp.ClientSession, get_token: Any, api: Any
 ) -> None:
     first = await get_token()
     status, second = await _token(http, sim, grant_type="refresh_token", refresh_token=first["refresh_token"])
@@ -117,7 +119,7 @@ async def test_refresh_rotates_and_kills_the_old_pair(
 
 
 async def test_expired_and_revoked_tokens(
-    sim: Simulator, http: aiohttp.ClientSession, get_token: TokenFactory, api: Any
+    sim: Simulator, http: aiohttp.ClientSession, get_token: Any, api: Any
 ) -> None:
     pair = await get_token()
     await sim.expire_tokens(DEMO_ACCOUNT)

@@ -1,4 +1,5 @@
-"""pyatmo 9.9, the real client, against the simulator: topology, status, events, writes, WebRTC."""
+"""pyatmo 9.9, the real client, against the simulator: topology, status, events, writes, WebRTC,
+webhooks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import aiohttp
 from aiortc import RTCPeerConnection
 from pyatmo import AsyncAccount
 from pyatmo.auth import AbstractAsyncAuth
+from pyatmo.webhook import WebhookKind
 
 from standins.netatmo_sim import Simulator
 from standins.netatmo_sim.world import demo, thermal
@@ -115,3 +117,22 @@ async def test_webrtc_start_and_stop_stream(sim: Simulator, http: aiohttp.Client
         assert session_id not in sim.state.webrtc.sessions  # type: ignore[union-attr]
     finally:
         await pc.close()
+
+
+async def test_pyatmo_processes_every_payload(
+    sim: Simulator, every_push_kind: list[dict[str, Any]], http: aiohttp.ClientSession, token: str
+) -> None:
+    payloads = every_push_kind
+    account = AsyncAccount(SimAuth(http, sim.base_url, token))
+    await account.async_update_topology()
+    kinds = []
+    for payload in payloads:
+        result = await account.process_webhook(payload)
+        kinds.append(result.kind)
+    assert WebhookKind.UNKNOWN not in kinds
+    home = account.homes[demo.HOME_ONE_ID]
+    assert home.therm_mode == "away"
+    assert home.modules[demo.OUTDOOR_CAMERA_ID].floodlight == "on"  # type: ignore[attr-defined]
+    assert home.modules[demo.INDOOR_CAMERA_ID].monitoring is True  # type: ignore[attr-defined]
+    dimmer = account.homes[demo.HOME_TWO_ID].modules[demo.DIMMER_ID]
+    assert dimmer.brightness == 40 and dimmer.on is True  # type: ignore[attr-defined]

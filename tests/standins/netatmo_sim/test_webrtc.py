@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from typing import Any
 
 import aioice.ice
@@ -30,7 +29,7 @@ def close_enough(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 30) ->
     return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=False))
 
 
-async def test_client_receives_a_frame_of_that_camera(sim: Simulator, api: Any) -> None:
+async def test_client_receives_a_frame_of_that_camera(sim: Simulator, api: Any, webrtc_offer: Any) -> None:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     got_track: asyncio.Future[MediaStreamTrack] = asyncio.get_running_loop().create_future()
 
@@ -40,17 +39,9 @@ async def test_client_receives_a_frame_of_that_camera(sim: Simulator, api: Any) 
             got_track.set_result(track)
 
     try:
-        pc.addTransceiver("video", direction="recvonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        offer_sdp = pc.localDescription.sdp
+        form = await webrtc_offer(pc)
+        offer_sdp, session_id = form["sdp"], form["session_id"]
         assert candidate_addresses(offer_sdp) and set(candidate_addresses(offer_sdp)) == {"127.0.0.1"}
-        session_id = str(uuid.uuid4())
-        form = {
-            "home_id": demo.HOME_ONE_ID,
-            "device_id": demo.ADVANCE_CAMERA_ID,
-            "session_id": session_id,
-            "sdp": offer_sdp,
-        }
         status, payload = await api("webrtc/offer", data=form)
         assert status == 200 and payload["body"]["status"] == "ok"
         answer_sdp = payload["body"]["sdpAnswer"]
@@ -75,7 +66,7 @@ async def test_client_receives_a_frame_of_that_camera(sim: Simulator, api: Any) 
         await pc.close()
 
 
-async def test_sessions_time_out_and_close_on_shutdown(sim: Simulator, api: Any) -> None:
+async def test_sessions_time_out_and_close_on_shutdown(sim: Simulator, api: Any, webrtc_offer: Any) -> None:
     webrtc = sim.state.webrtc
     assert webrtc is not None
     webrtc.timeout = 0.5
@@ -85,19 +76,11 @@ async def test_sessions_time_out_and_close_on_shutdown(sim: Simulator, api: Any)
         for _ in range(2):
             pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             pcs.append(pc)
-            pc.addTransceiver("video", direction="recvonly")
-            await pc.setLocalDescription(await pc.createOffer())
-            session_id = str(uuid.uuid4())
-            form = {
-                "home_id": demo.HOME_ONE_ID,
-                "device_id": demo.ADVANCE_CAMERA_ID,
-                "session_id": session_id,
-                "sdp": pc.localDescription.sdp,
-            }
+            form = await webrtc_offer(pc)
             assert (await api("webrtc/offer", data=form))[1]["body"]["status"] == "ok"
             # Live right after the answer (a slow machine may take longer than 0.5 s per offer, so the
             # first session may already be gone by the time the second is answered).
-            assert session_id in webrtc.sessions
+            assert form["session_id"] in webrtc.sessions
         assert webrtc.started_total == started + 2
         async with asyncio.timeout(5):
             while webrtc.sessions:  # noqa: ASYNC110 - each session ends on its own timer

@@ -1,4 +1,5 @@
-"""A handler that fails: the user hears that something went wrong, and never sees a traceback."""
+"""The last-resort handlers: unknown commands, stale or forged buttons, and a handler that fails (the user
+hears that something went wrong, and never sees a traceback)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,22 @@ async def test_a_failing_handler_answers_politely_and_logs_the_error(
         assert answer.show_alert and "Something went wrong" in (answer.text or "")
     finally:
         await runtime.stop()
+
+
+async def test_unknown_command_gets_a_helpful_answer(emulator: Any, start_bot: Any) -> None:
+    await start_bot(emulator)
+    anna = emulator.add_user("Anna")
+    await emulator.send_message(anna, None, "/frobnicate now")
+    reply = await emulator.wait_for_message(emulator.private_chat(anna), timeout=10)
+    assert "I don't know /frobnicate" in reply.text and "/help" in reply.text
+
+
+async def test_forged_button_is_answered_not_ignored(emulator: Any, start_bot: Any) -> None:
+    await start_bot(emulator)
+    anna = emulator.add_user("Anna")
+    await emulator.send_message(anna, None, "/help")
+    message = await emulator.wait_for_message(emulator.private_chat(anna), timeout=10)
+    query_id = await emulator.press_button(anna, message, "nobody:knows:this")
+    answer = await emulator.wait_for_callback_answer(query_id, timeout=10)
+    assert answer.answered and answer.show_alert
+    assert "expired" in (answer.text or "")
