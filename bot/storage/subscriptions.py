@@ -178,6 +178,28 @@ async def subscribe(session: AsyncSession, chat_id: int, home_id: str, created_b
     return "exists"
 
 
+async def subscribe_if_absent(
+    session: AsyncSession, chat_id: int, home_id: str, created_by: int | None
+) -> bool:
+    """Subscribe the chat unless it already has a subscription to the home, paused or not (a paused one
+    was paused for a reason, which only the chat's own /subscribe overrides). True when created."""
+    return await insert_ignore(
+        session,
+        Subscription,
+        {"chat_id": chat_id, "home_id": home_id, "created_by": created_by},
+        keys=["chat_id", "home_id"],
+    )
+
+
+async def drop_subscriptions_by(session: AsyncSession, created_by: int, home_ids: Sequence[str]) -> None:
+    """Remove the subscriptions a user made to these homes (they lost access to them)."""
+    await session.execute(
+        delete(Subscription).where(
+            Subscription.created_by == created_by, Subscription.home_id.in_(list(home_ids))
+        )
+    )
+
+
 async def unsubscribe(session: AsyncSession, chat_id: int, home_id: str) -> bool:
     """Stop the home's alerts in the chat, and drop the chat's mutes of that home. True if it existed."""
     result = await session.execute(
