@@ -1,8 +1,9 @@
-"""Repository functions for subscriptions, mutes and the bits of a home the alert settings show.
+"""Subscriptions: which chats receive a home's alerts, with their filters, and the routing view of them
+(with the chats' running mutes) that intake applies to each event.
 
 Small functions taking an open session: the caller decides the transaction, so an intake run can read the
-routing rules and write its outbox rows atomically, and a button press can write its mute and its audit
-row together.
+routing rules and write its outbox rows atomically, and linking can subscribe a private chat in the same
+transaction that saves the link.
 """
 
 from __future__ import annotations
