@@ -26,7 +26,7 @@ from bot.alerts.reachability import ReachabilityConfig, observations_from_status
 from bot.domain.events import Kind, SecurityEvent
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked, Throttled
 from bot.netatmo.events import events_from_getevents
-from bot.storage.models import Home, HomeMember, NetatmoLink
+from bot.storage.models import Home, HomeMember, LinkState, NetatmoLink
 
 LOG = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ async def due_homes(
     active = (
         select(HomeMember.home_id, HomeMember.link_id, HomeMember.created_at)
         .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
-        .where(NetatmoLink.state == "active")
+        .where(NetatmoLink.state == LinkState.ACTIVE)
     )
     due_filter = or_(Home.next_poll_at.is_(None), Home.next_poll_at <= now)
     if forced:
@@ -156,7 +156,7 @@ async def due_homes(
                 )
                 .join(HomeMember, HomeMember.home_id == Home.id)
                 .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
-                .where(NetatmoLink.state == "active", due_filter)
+                .where(NetatmoLink.state == LinkState.ACTIVE, due_filter)
                 .order_by(Home.id, NetatmoLink.linked_at, NetatmoLink.id)
             )
         ).all()

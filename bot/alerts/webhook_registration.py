@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from bot.alerts.intake import Sessions
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked
 from bot.storage.leases import release, try_lease
-from bot.storage.models import NetatmoLink
+from bot.storage.models import LinkState, NetatmoLink
 
 LOG = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class WebhookRegistrar:
     async def register_all(self, *, force: bool = False) -> int:
         """Register every active link that needs it (all of them when `force`); returns how many succeeded."""
         async with self.sessions() as session:
-            query = select(NetatmoLink.id).where(NetatmoLink.state == "active")
+            query = select(NetatmoLink.id).where(NetatmoLink.state == LinkState.ACTIVE)
             if not force:
                 query = query.where(NetatmoLink.webhook_registered_at.is_(None))
             link_ids = list(await session.scalars(query.order_by(NetatmoLink.id)))
@@ -102,7 +102,7 @@ class WebhookRegistrar:
         """Netatmo dropped the webhook of this user (every link when unknown): re-register after a pause."""
         now = self.clock()
         async with self.sessions.begin() as session:
-            query = select(NetatmoLink.id).where(NetatmoLink.state == "active")
+            query = select(NetatmoLink.id).where(NetatmoLink.state == LinkState.ACTIVE)
             if netatmo_user_id:
                 query = query.where(NetatmoLink.netatmo_user_id == netatmo_user_id)
             link_ids = list(await session.scalars(query))
@@ -132,7 +132,7 @@ class WebhookRegistrar:
         async with self.sessions() as session:
             ids = await session.scalars(
                 select(NetatmoLink.id).where(
-                    NetatmoLink.state == "active", NetatmoLink.webhook_registered_at.is_not(None)
+                    NetatmoLink.state == LinkState.ACTIVE, NetatmoLink.webhook_registered_at.is_not(None)
                 )
             )
             return len(list(ids))

@@ -11,7 +11,6 @@ import logging
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -41,7 +40,8 @@ from bot.netatmo.gateway import NetatmoGateway
 from bot.netatmo.oauth import authorize_url
 from bot.netatmo.topology import HomeInfo
 from bot.services import Services
-from bot.storage.models import Home, HomeMember, TelegramUser
+from bot.storage.homes import link_home_names
+from bot.storage.telegram import user_language
 
 LOG = logging.getLogger(__name__)
 
@@ -64,10 +64,7 @@ def relink_keyboard(_: Translate) -> InlineKeyboardMarkup:
 
 async def language_of(svc: Services, telegram_user_id: int) -> str | None:
     async with svc.sessions() as session:
-        code = await session.scalar(
-            select(TelegramUser.language_code).where(TelegramUser.id == telegram_user_id)
-        )
-    return str(code) if code else None
+        return await user_language(session, telegram_user_id)
 
 
 class LinkNotifier:
@@ -217,14 +214,7 @@ async def unlink_command(update: Update, context: Context) -> None:
         await message.reply_text(texts.not_linked_text(_))
         return
     async with services(context).sessions() as session:
-        names = list(
-            await session.scalars(
-                select(Home.name)
-                .join(HomeMember, HomeMember.home_id == Home.id)
-                .where(HomeMember.link_id == link.id)
-                .order_by(Home.name)
-            )
-        )
+        names = await link_home_names(session, link.id)
     keyboard = InlineKeyboardMarkup(
         [
             [

@@ -1,7 +1,9 @@
 """Account linking as a service: OAuth states, completing a link, unlinking. No Telegram here.
 
 Both ends of the flow use it: the web callback (`bot.linking.web`) and the paste fallback in the private
-chat (`bot.linking.chat`), so a link completes the same way whichever way the code arrives.
+chat (`bot.linking.chat`), so a link completes the same way whichever way the code arrives. The flow:
+claim the state → exchange the code → save the link → save its homes → subscribe the private chat →
+audit; everything after the exchange is one transaction, so a failure links nothing.
 """
 
 from __future__ import annotations
@@ -11,26 +13,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.domain.permissions import Role
 from bot.netatmo.errors import NetatmoError
 from bot.netatmo.gateway import NetatmoGateway
-from bot.netatmo.oauth import GrantRefused, TokenPair, exchange_code, hash_state, new_state
+from bot.netatmo.oauth import GrantRefused, exchange_code, hash_state, new_state
 from bot.netatmo.topology import HomeInfo
-from bot.storage.crypto import TokenCipher
-from bot.storage.models import (
-    AuditEntry,
-    Home,
-    HomeDevice,
-    HomeMember,
-    NetatmoLink,
-    OAuthState,
-    Subscription,
-    TelegramChat,
-)
-from bot.storage.upsert import insert_ignore, upsert
+from bot.storage import homes as homes_repo
+from bot.storage import links
+from bot.storage.audit import record_audit
+from bot.storage.models import LinkState
+from bot.storage.subscriptions import drop_subscriptions_by, subscribe_if_absent
+from bot.storage.telegram import save_private_chat
 
 LOG = logging.getLogger(__name__)
 
@@ -79,19 +75,7 @@ async def start_link(session: AsyncSession, telegram_user_id: int, chat_id: int)
     """Create a state bound to the user and chat; only its SHA-256 is stored. Returns the state."""
     state = new_state()
     now = datetime.now(UTC)
-    session.add(
-        OAuthState(
-            state_hash=hash_state(state),
-            telegram_user_id=telegram_user_id,
-            chat_id=chat_id,
-            created_at=now,
-            expires_at=now + STATE_TTL,
-        )
-    )
-    # Old states of this user are useless once expired; keep the table small.
-    await session.execute(
-        delete(OAuthState).where(OAuthState.telegram_user_id == telegram_user_id, OAuthState.expires_at < now)
-    )
+    await links.add_state(session, hash_state(state), telegram_user_id, chat_id, now, now + STATE_TTL)
     return state
 
 
@@ -108,7 +92,7 @@ async def claim_state(
     With `consume=False` only check it (the confirmation page): the same failures, nothing used up.
     """
     key = state_hash or hash_state(state or "")
-    row = await session.get(OAuthState, key, populate_existing=True)
+    row = await links.get_state(session, key)
     if row is None:
         raise LinkFailure("unknown", by_user, by_user)
     if by_user is not None and row.telegram_user_id != by_user:
@@ -119,31 +103,14 @@ async def claim_state(
     now = datetime.now(UTC)
     if row.expires_at <= now:
         raise LinkFailure("expired", row.telegram_user_id, row.chat_id)
-    if not consume:
-        return PendingLink(row.telegram_user_id, row.chat_id)
-    result = await session.execute(
-        update(OAuthState)
-        .where(OAuthState.state_hash == key, OAuthState.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if consume and not await links.use_state(session, key, now):
         raise LinkFailure("replayed", row.telegram_user_id, row.chat_id)
     return PendingLink(row.telegram_user_id, row.chat_id)
 
 
 async def latest_state_hash(session: AsyncSession, telegram_user_id: int) -> str | None:
-    """The user's newest unused, unexpired state (a pasted bare code carries none)."""
-    found = await session.scalar(
-        select(OAuthState.state_hash)
-        .where(
-            OAuthState.telegram_user_id == telegram_user_id,
-            OAuthState.used_at.is_(None),
-            OAuthState.expires_at > datetime.now(UTC),
-        )
-        .order_by(OAuthState.created_at.desc())
-        .limit(1)
-    )
-    return str(found) if found is not None else None
+    """The user's newest pending state: a pasted bare code carries none."""
+    return await links.latest_state_hash(session, telegram_user_id, datetime.now(UTC))
 
 
 async def complete_link(
@@ -166,104 +133,52 @@ async def complete_link(
         raise LinkFailure("unavailable", user, chat) from None
     account_id = account_id or pair.netatmo_user_id
     async with gateway.sessions.begin() as session:
-        link, relinked, replaced = await _save_link(session, gateway.cipher, user, account_id, pair)
-        await _save_homes(session, user, link.id, homes)
-        session.add(
-            AuditEntry(
-                telegram_user_id=user,
-                chat_id=chat,
-                action="link",
-                outcome="ok",
-                detail={"homes": [home.id for home in homes], "replaced_account": replaced},
-            )
+        saved = await links.save_link(
+            session,
+            gateway.cipher,
+            user,
+            account_id,
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_at=pair.expires_at,
+            scopes=pair.scopes,
+            now=datetime.now(UTC),
         )
-    gateway.forget(link.id)
-    LOG.info("link_completed user=%s link=%s homes=%d replaced=%s", user, link.id, len(homes), replaced)
-    return LinkResult(user, chat, link.id, tuple(homes), relinked, replaced)
-
-
-async def _save_link(
-    session: AsyncSession, cipher: TokenCipher, user: int, account_id: str | None, pair: TokenPair
-) -> tuple[NetatmoLink, bool, bool]:
-    link = await session.scalar(
-        select(NetatmoLink).where(NetatmoLink.telegram_user_id == user).with_for_update()
+        link_id = saved.link.id
+        await _save_homes(session, user, link_id, homes)
+        await record_audit(
+            session,
+            user_id=user,
+            chat_id=chat,
+            home_id=None,
+            action="link",
+            outcome="ok",
+            detail={"homes": [home.id for home in homes], "replaced_account": saved.replaced_account},
+        )
+    gateway.forget(link_id)
+    LOG.info(
+        "link_completed user=%s link=%s homes=%d replaced=%s",
+        user,
+        link_id,
+        len(homes),
+        saved.replaced_account,
     )
-    now = datetime.now(UTC)
-    replaced = bool(link and link.netatmo_user_id and account_id and link.netatmo_user_id != account_id)
-    relinked = link is not None and not replaced
-    if link is None:
-        link = NetatmoLink(telegram_user_id=user, token_version=0, linked_at=now)
-        session.add(link)
-    else:
-        link.token_version = link.token_version + 1
-        if replaced:
-            link.linked_at = now
-    link.netatmo_user_id = account_id
-    link.access_token_enc = cipher.encrypt(pair.access_token)
-    link.refresh_token_enc = cipher.encrypt(pair.refresh_token)
-    link.expires_at = pair.expires_at
-    link.scopes = list(pair.scopes)
-    link.state = "active"
-    link.broken_reason = None
-    link.broken_notified_at = None
-    link.refresh_lock_until = None
-    await session.flush()
-    return link, relinked, replaced
+    return LinkResult(user, chat, link_id, tuple(homes), saved.relinked, saved.replaced_account)
 
 
 async def _save_homes(session: AsyncSession, user: int, link_id: int, homes: list[HomeInfo]) -> None:
-    # The user's private chat has the same id as the user; it receives alerts by default.
-    await insert_ignore(session, TelegramChat, {"id": user, "type": "private", "title": None}, keys=["id"])
-    seen = [home.id for home in homes]
+    """The homes the link sees become the user's (as owner), and alert their private chat, whose id is
+    the user's; homes it no longer sees (another account, or removed from the home) lose that access."""
+    await save_private_chat(session, user)
     for home in homes:
-        await upsert(
-            session,
-            Home,
-            {"id": home.id, "name": home.name, "timezone": home.timezone},
-            keys=["id"],
-            update=["name", "timezone"],
-        )
+        await homes_repo.save_home(session, home.id, home.name, home.timezone)
         for device in home.devices:
-            await upsert(
-                session,
-                HomeDevice,
-                {
-                    "home_id": home.id,
-                    "device_id": device.id,
-                    "type": device.type,
-                    "name": device.name,
-                    "bridge": device.bridge,
-                },
-                keys=["home_id", "device_id"],
-                update=["type", "name", "bridge"],
-            )
-        await upsert(
-            session,
-            HomeMember,
-            {"home_id": home.id, "telegram_user_id": user, "role": "owner", "link_id": link_id},
-            keys=["home_id", "telegram_user_id"],
-            update=["role", "link_id"],
-        )
-        await insert_ignore(
-            session,
-            Subscription,
-            {"chat_id": user, "home_id": home.id, "created_by": user},
-            keys=["chat_id", "home_id"],
-        )
-    # Homes this link no longer sees (another account, or removed from the home): drop their access.
-    lost = select(HomeMember.home_id).where(
-        HomeMember.telegram_user_id == user, HomeMember.link_id == link_id, HomeMember.home_id.not_in(seen)
-    )
-    await session.execute(
-        delete(Subscription).where(Subscription.created_by == user, Subscription.home_id.in_(lost))
-    )
-    await session.execute(
-        delete(HomeMember).where(
-            HomeMember.telegram_user_id == user,
-            HomeMember.link_id == link_id,
-            HomeMember.home_id.not_in(seen),
-        )
-    )
+            await homes_repo.save_device(session, home.id, device.id, device.type, device.name, device.bridge)
+        await homes_repo.save_member(session, home.id, user, Role.OWNER, link_id)
+        await subscribe_if_absent(session, user, home.id, user)
+    lost = await homes_repo.lost_link_homes(session, user, link_id, [home.id for home in homes])
+    await drop_subscriptions_by(session, user, lost)
+    await homes_repo.remove_members(session, user, lost)
 
 
 async def unlink(
@@ -274,41 +189,28 @@ async def unlink(
     if link is None:
         return None
     async with gateway.sessions() as session:
-        home_ids = tuple(
-            await session.scalars(select(HomeMember.home_id).where(HomeMember.link_id == link.id))
-        )
-        others = await session.scalar(
-            select(func.count())
-            .select_from(NetatmoLink)
-            .where(
-                NetatmoLink.netatmo_user_id == link.netatmo_user_id,
-                NetatmoLink.id != link.id,
-                NetatmoLink.state == "active",
-            )
-        )
+        home_ids = tuple(await homes_repo.link_home_ids(session, link.id))
+        others = await links.other_active_links(session, link.netatmo_user_id, link.id)
     dropped = False
-    if link.state == "active" and not others and link.netatmo_user_id is not None:
+    # The webhook belongs to the Netatmo account: drop it only when no other link still uses it.
+    if link.state == LinkState.ACTIVE and not others and link.netatmo_user_id is not None:
         try:
             await gateway.drop_webhook(link.id)
             dropped = True
         except NetatmoError as exc:  # unlinking must work even when Netatmo does not answer
             LOG.warning("unlink_dropwebhook_failed link=%s error=%s", link.id, type(exc).__name__)
     async with gateway.sessions.begin() as session:
-        await session.execute(
-            delete(Subscription).where(
-                Subscription.created_by == telegram_user_id, Subscription.home_id.in_(home_ids)
-            )
-        )
-        await session.execute(delete(HomeMember).where(HomeMember.link_id == link.id))
-        await session.execute(delete(NetatmoLink).where(NetatmoLink.id == link.id))
-        session.add(
-            AuditEntry(
-                telegram_user_id=telegram_user_id,
-                chat_id=chat_id,
-                action="unlink",
-                outcome="ok",
-                detail={"homes": list(home_ids), "webhook_dropped": dropped},
-            )
+        await drop_subscriptions_by(session, telegram_user_id, home_ids)
+        await homes_repo.remove_link_members(session, link.id)
+        await links.delete_link(session, link.id)
+        await record_audit(
+            session,
+            user_id=telegram_user_id,
+            chat_id=chat_id,
+            home_id=None,
+            action="unlink",
+            outcome="ok",
+            detail={"homes": list(home_ids), "webhook_dropped": dropped},
         )
     gateway.forget(link.id)
     LOG.info("link_removed user=%s link=%s homes=%d", telegram_user_id, link.id, len(home_ids))

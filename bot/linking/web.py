@@ -19,7 +19,7 @@ from bot.linking.chat import LINK_NOTIFIER, LinkNotifier
 from bot.linking.service import LinkFailure, claim_state, complete_link
 from bot.linking.texts import confirm_page_text, page_text
 from bot.services import Services
-from bot.storage.models import TelegramUser
+from bot.storage.telegram import get_user
 from bot.web.health import SERVICES
 
 LOG = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def _language(request: web.Request) -> str | None:
 
 async def _telegram_name(services: Services, telegram_user_id: int) -> str:
     async with services.sessions() as session:
-        user = await session.get(TelegramUser, telegram_user_id)
+        user = await get_user(session, telegram_user_id)
     if user is None:
         return str(telegram_user_id)
     return f"{user.first_name} (@{user.username})" if user.username else user.first_name

@@ -1,6 +1,6 @@
 """Per-account request budget: sliding windows well inside Netatmo's per-user limits, plus backoff.
 
-Netatmo allows 50 requests per 10 s and 500 per hour per user (API.md §2.4) and answers 429/403 code 26
+Netatmo allows 50 requests per 10 s and 500 per hour per user and answers 429/403 code 26
 beyond that; a user that hits the limit is locked out for a while, which would silence their alerts. So
 every call (watcher and commands alike) first takes a slot here, keyed by the Netatmo account, and the
 default windows (40/10 s, 400/h) leave headroom for the official apps the family also uses.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-# Netatmo error codes (API.md §2.3) this module gives a meaning to.
+# Netatmo error codes this module gives a meaning to.
 CODE_INVALID_TOKEN = 2
 CODE_TOKEN_EXPIRED = 3
 CODE_DEVICE_NOT_FOUND = 9
@@ -163,7 +163,7 @@ def scope_for_endpoint(endpoint: str) -> str:
 
 
 def check_body_errors(body: Any, *, endpoint: str) -> None:
-    """Raise for the per-module `body.errors[]` that setstate answers with HTTP 200 (API.md §2.2)."""
+    """Raise for the per-module `body.errors[]` that setstate answers with HTTP 200."""
     if not isinstance(body, dict):
         return
     errors = body.get("errors")

@@ -16,7 +16,6 @@ from typing import Any
 
 import aiohttp
 import pyatmo
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -26,8 +25,9 @@ from bot.netatmo.errors import InvalidRequest, check_body_errors
 from bot.netatmo.tokens import TokenStore
 from bot.netatmo.topology import HomeInfo, netatmo_user_id, parse_homes
 from bot.netatmo.transport import Transport
+from bot.storage import links
 from bot.storage.crypto import TokenCipher
-from bot.storage.models import HomeMember, NetatmoLink
+from bot.storage.models import NetatmoLink
 
 LOG = logging.getLogger(__name__)
 
@@ -117,23 +117,13 @@ class NetatmoGateway:
     # Links ---------------------------------------------------------------------------------------------
 
     async def link_for_home(self, home_id: str) -> int | None:
-        """An active link that sees the home, preferring the one that has worked longest."""
+        """The link that serves the home (`bot.storage.links.active_link_of_home`), None when none does."""
         async with self.sessions() as session:
-            found = await session.scalar(
-                select(NetatmoLink.id)
-                .join(HomeMember, HomeMember.link_id == NetatmoLink.id)
-                .where(HomeMember.home_id == home_id, NetatmoLink.state == "active")
-                .order_by(NetatmoLink.linked_at, NetatmoLink.id)
-                .limit(1)
-            )
-        return int(found) if found is not None else None
+            return await links.active_link_of_home(session, home_id)
 
     async def link_of_user(self, telegram_user_id: int) -> NetatmoLink | None:
         async with self.sessions() as session:
-            link: NetatmoLink | None = await session.scalar(
-                select(NetatmoLink).where(NetatmoLink.telegram_user_id == telegram_user_id)
-            )
-        return link
+            return await links.link_of_user(session, telegram_user_id)
 
     # Homes ---------------------------------------------------------------------------------------------
 
@@ -192,19 +182,13 @@ class NetatmoGateway:
     async def add_webhook(self, link_id: int, url: str) -> None:
         await self.api(link_id, "api/addwebhook", {"url": url})
         async with self.sessions.begin() as session:
-            await session.execute(
-                update(NetatmoLink)
-                .where(NetatmoLink.id == link_id)
-                .values(webhook_registered_at=datetime.now(UTC))
-            )
+            await links.set_webhook_registered(session, link_id, datetime.now(UTC))
         LOG.info("netatmo_webhook_added link=%s", link_id)
 
     async def drop_webhook(self, link_id: int) -> None:
         await self.api(link_id, "api/dropwebhook", {"app_types": "app_security"})
         async with self.sessions.begin() as session:
-            await session.execute(
-                update(NetatmoLink).where(NetatmoLink.id == link_id).values(webhook_registered_at=None)
-            )
+            await links.set_webhook_registered(session, link_id, None)
         LOG.info("netatmo_webhook_dropped link=%s", link_id)
 
     # Scenarios (Home+Control; not in pyatmo) -------------------------------------------------------------

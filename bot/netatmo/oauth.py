@@ -43,7 +43,7 @@ class TokenPair:
 
     @property
     def netatmo_user_id(self) -> str | None:
-        """Netatmo tokens are `<24-hex user id>|<32 hex>` (API.md §1.4); the prefix names the account."""
+        """Netatmo tokens are `<24-hex user id>|<32 hex>`; the prefix names the account."""
         prefix, sep, _ = self.access_token.partition("|")
         return prefix if sep and prefix else None
 
@@ -124,7 +124,7 @@ async def exchange_code(http: aiohttp.ClientSession, settings: Settings, code: s
 
 
 async def refresh_grant(http: aiohttp.ClientSession, settings: Settings, refresh_token: str) -> TokenPair:
-    """Trade a refresh token for a new pair; Netatmo invalidates the old pair at once (API.md §1.5)."""
+    """Trade a refresh token for a new pair; Netatmo invalidates the old pair at once."""
     return await _token_request(
         http, settings, {"grant_type": "refresh_token", "refresh_token": refresh_token}
     )

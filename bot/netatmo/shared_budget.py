@@ -3,9 +3,7 @@
 `RequestBudget` counts one process's requests. Replicas on one PostgreSQL database each keep their own
 windows, so two of them could make 2 × 40 requests in ten seconds for one account, past Netatmo's 50, and
 get the user locked out. Here each request is also recorded in `netatmo_requests`, and a request is made
-only when the account's requests of every replica fit the same windows. Taking a slot is serialised per
-account by a transaction-scoped advisory lock, and time is the database's clock, so replicas whose clocks
-disagree still count the same windows.
+only when the account's requests of every replica fit the same windows (`bot.storage.netatmo_requests`).
 
 The local windows are kept and checked first: they make the waits fair inside the process and cost no
 database round trip when the process alone is over. The backoff after a throttling answer or an outage
@@ -17,14 +15,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.netatmo.budget import DEFAULT_WINDOWS, RequestBudget
 from bot.netatmo.errors import Throttled
-from bot.storage.models import NetatmoRequest
+from bot.storage.netatmo_requests import count_recent, take_slot
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -60,45 +56,13 @@ class SharedRequestBudget(RequestBudget):
 
     async def _take(self, key: str) -> float:
         """Record one request of `key` if every window has room; else how long until one has."""
-        table = NetatmoRequest
         async with self.sessions.begin() as session:
-            await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"netatmo-budget:{key}"))))
-            now = await session.scalar(select(func.clock_timestamp()))
-            assert now is not None
-            wait = 0.0
-            for limit, span in self.windows:
-                # The limit-th newest request inside the window: once it leaves, the window has room.
-                oldest_counted = await session.scalar(
-                    select(table.at)
-                    .where(table.account_key == key, table.at > now - timedelta(seconds=span))
-                    .order_by(table.at.desc())
-                    .offset(limit - 1)
-                    .limit(1)
-                )
-                if oldest_counted is not None:
-                    wait = max(wait, (oldest_counted + timedelta(seconds=span) - now).total_seconds())
-            if wait > 0:
-                return wait
-            await session.execute(insert(table).values(account_key=key, at=now))
-            await session.execute(
-                delete(table).where(
-                    table.account_key == key, table.at <= now - timedelta(seconds=self._longest)
-                )
-            )
-        return 0.0
+            return await take_slot(session, key, self.windows, self._longest)
 
     async def used_everywhere(self, key: str, span: float) -> int:
         """How many requests `key` made in the last `span` seconds, all replicas together."""
         async with self.sessions() as session:
-            counted = await session.scalar(
-                select(func.count())
-                .select_from(NetatmoRequest)
-                .where(
-                    NetatmoRequest.account_key == key,
-                    NetatmoRequest.at > func.clock_timestamp() - timedelta(seconds=span),
-                )
-            )
-        return int(counted or 0)
+            return await count_recent(session, key, span)
 
 
 def budget_for(sessions: Sessions) -> RequestBudget:

@@ -1,15 +1,14 @@
 """The token store: each link's encrypted pair, refreshed once per rotation however many callers wait.
 
-Netatmo rotates the refresh token on every refresh and kills the old one (API.md §1.5). Two refreshes of
-one account racing would leave one of them holding a dead token and break the link for good, so:
+Netatmo rotates the refresh token on every refresh and kills the old one. Two refreshes of one account
+racing would leave one of them holding a dead token and break the link for good, so:
 
 * inside this process, an asyncio.Lock per link lets one caller refresh while the others wait and then
   reuse the new pair (they notice through `token_version`);
-* across replicas, the refresher first claims the row: `SELECT … FOR UPDATE` (PostgreSQL; SQLite has no
-  row locks and serialises writers anyway) then a compare-and-set of `refresh_lock_until` guarded by
-  `token_version`. The HTTP call runs outside any transaction (no pooled connection is pinned for 20 s);
-  the new pair is written with another compare-and-set on `token_version` and committed before anyone
-  uses it, so a crash after Netatmo answered loses at most that one pair, never overwrites a newer one.
+* across replicas, the refresher first claims the row (`bot.storage.links.claim_refresh`). The HTTP call
+  runs outside any transaction, so no pooled connection is held while Netatmo answers; the new pair is
+  written with a compare-and-set on `token_version` and committed before anyone uses it, so a crash after
+  Netatmo answered loses at most that one pair, never overwrites a newer one.
 """
 
 from __future__ import annotations
@@ -21,14 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.netatmo.errors import LinkBroken, NetatmoError, NetatmoUnavailable, NotLinked
 from bot.netatmo.oauth import GrantRefused, TokenPair, refresh_grant
+from bot.storage import links
 from bot.storage.crypto import TokenCipher
-from bot.storage.models import NetatmoLink
+from bot.storage.models import LinkState
 
 LOG = logging.getLogger(__name__)
 
@@ -87,11 +86,11 @@ class TokenStore:
 
     async def _load(self, link_id: int) -> AccessGrant:
         async with self._sessions() as session:
-            link = await session.get(NetatmoLink, link_id, populate_existing=True)
+            link = await links.get_link(session, link_id)
         if link is None:
             self.forget(link_id)
             raise NotLinked(f"link {link_id} does not exist")
-        if link.state != "active":
+        if link.state != LinkState.ACTIVE:
             self.forget(link_id)
             raise LinkBroken(f"link {link_id} is {link.state}")
         grant = AccessGrant(
@@ -124,7 +123,7 @@ class TokenStore:
 
     async def _refresh_claimed(self, link_id: int, version: int) -> AccessGrant:
         async with self._sessions() as session:
-            link = await session.get(NetatmoLink, link_id, populate_existing=True)
+            link = await links.get_link(session, link_id)
             if link is None:
                 raise NotLinked(f"link {link_id} does not exist")
             refresh_token = self._cipher.decrypt(link.refresh_token_enc)
@@ -147,67 +146,34 @@ class TokenStore:
     async def _claim(self, link_id: int, version: int) -> bool:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            # PostgreSQL: serialises the check-and-set below with other replicas (no-op on SQLite).
-            await session.execute(select(NetatmoLink.id).where(NetatmoLink.id == link_id).with_for_update())
-            result = await session.execute(
-                update(NetatmoLink)
-                .where(
-                    NetatmoLink.id == link_id,
-                    NetatmoLink.token_version == version,
-                    NetatmoLink.state == "active",
-                    or_(NetatmoLink.refresh_lock_until.is_(None), NetatmoLink.refresh_lock_until < now),
-                )
-                .values(refresh_lock_until=now + LOCK_TTL)
-            )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+            return await links.claim_refresh(session, link_id, version, now, now + LOCK_TTL)
 
     async def _release(self, link_id: int, version: int) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(NetatmoLink)
-                .where(NetatmoLink.id == link_id, NetatmoLink.token_version == version)
-                .values(refresh_lock_until=None)
-            )
+            await links.release_refresh(session, link_id, version)
 
     async def _store(self, link_id: int, version: int, pair: TokenPair) -> bool:
-        values: dict[str, object] = {
-            "access_token_enc": self._cipher.encrypt(pair.access_token),
-            "refresh_token_enc": self._cipher.encrypt(pair.refresh_token),
-            "expires_at": pair.expires_at,
-            "token_version": version + 1,
-            "refresh_lock_until": None,
-        }
-        if pair.scopes:
-            values["scopes"] = pair.scopes
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(NetatmoLink)
-                .where(NetatmoLink.id == link_id, NetatmoLink.token_version == version)
-                .values(**values)
+            stored = await links.store_tokens(
+                session,
+                self._cipher,
+                link_id,
+                version,
+                access_token=pair.access_token,
+                refresh_token=pair.refresh_token,
+                expires_at=pair.expires_at,
+                scopes=pair.scopes,
             )
         self.forget(link_id)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return stored
 
     async def mark_broken(self, link_id: int, reason: str) -> None:
         """Retire a link Netatmo no longer accepts, and tell its user once (broken_notified_at)."""
         self.forget(link_id)
-        now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(NetatmoLink)
-                .where(NetatmoLink.id == link_id, NetatmoLink.state == "active")
-                .values(state="broken", broken_reason=reason[:256], refresh_lock_until=None)
-            )
-            claimed = await session.execute(
-                update(NetatmoLink)
-                .where(NetatmoLink.id == link_id, NetatmoLink.broken_notified_at.is_(None))
-                .values(broken_notified_at=now)
-            )
-            user_id = await session.scalar(
-                select(NetatmoLink.telegram_user_id).where(NetatmoLink.id == link_id)
-            )
+            user_id = await links.mark_broken(session, link_id, reason, datetime.now(UTC))
         LOG.warning("netatmo_link_broken link=%s reason=%s", link_id, reason)
-        if claimed.rowcount and user_id is not None and self._on_broken is not None:  # type: ignore[attr-defined]
+        if user_id is not None and self._on_broken is not None:
             try:
                 await self._on_broken(link_id, user_id)
             except Exception as exc:  # telling the user is best effort; the link stays broken either way

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState
@@ -42,10 +42,9 @@ def _rollback_if_open(dbapi_connection: Any, _record: Any, reset_state: PoolRese
     """Roll back a connection going back to the pool only when SQLite says a transaction is open.
 
     The pool's default reset rolls back every time, and through aiosqlite each rollback is a round trip
-    to the connection's thread: a session that only read has already ended its transaction with a
-    rollback of its own, one that committed has nothing to roll back (in the bench, two thirds of the
-    rollbacks, ~2.6 round trips per alert of ~20). A connection left in a transaction (an error
-    mid-write) is still rolled back here, so it never keeps SQLite's write lock.
+    to the connection's thread, while a session that only read has already ended its transaction and one
+    that committed has nothing to roll back. A connection left in a transaction (an error mid-write) is
+    still rolled back here, so it never keeps SQLite's write lock.
     """
     if not reset_state.terminate_only and dbapi_connection.driver_connection.in_transaction:
         dbapi_connection.rollback()
@@ -58,6 +57,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+async def ping(session: AsyncSession) -> None:
+    """A round trip to the database; raises when it cannot answer (the health check)."""
+    await session.execute(text("SELECT 1"))
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,6 +7,7 @@ Telegram ids are BigInteger (group ids exceed 32 bits). Times are timezone-aware
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -72,6 +73,13 @@ class TelegramChat(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=_now_default())
 
 
+class LinkState(StrEnum):
+    """The state of a Netatmo link: only an active link's tokens are used; a broken one waits for a relink."""
+
+    ACTIVE = "active"
+    BROKEN = "broken"
+
+
 class NetatmoLink(Base):
     """One Telegram user's link to their own Netatmo account, holding that user's own token pair.
 
@@ -93,7 +101,7 @@ class NetatmoLink(Base):
     expires_at: Mapped[datetime]
     scopes: Mapped[list[Any]] = mapped_column(default=list)
     token_version: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="active")  # active | broken
+    state: Mapped[str] = mapped_column(String(16), default=LinkState.ACTIVE.value)  # a LinkState
     broken_reason: Mapped[str | None] = mapped_column(String(256))
     broken_notified_at: Mapped[datetime | None]
     refresh_lock_until: Mapped[datetime | None]

@@ -1,8 +1,9 @@
-"""Repository functions for subscriptions, mutes and the bits of a home the alert settings show.
+"""Subscriptions: which chats receive a home's alerts, with their filters, and the routing view of them
+(with the chats' running mutes) that intake applies to each event.
 
 Small functions taking an open session: the caller decides the transaction, so an intake run can read the
-routing rules and write its outbox rows atomically, and a button press can write its mute and its audit
-row together.
+routing rules and write its outbox rows atomically, and linking can subscribe a private chat in the same
+transaction that saves the link.
 """
 
 from __future__ import annotations
@@ -176,6 +177,28 @@ async def subscribe(session: AsyncSession, chat_id: int, home_id: str, created_b
         await session.flush()
         return "resumed"
     return "exists"
+
+
+async def subscribe_if_absent(
+    session: AsyncSession, chat_id: int, home_id: str, created_by: int | None
+) -> bool:
+    """Subscribe the chat unless it already has a subscription to the home, paused or not (a paused one
+    was paused for a reason, which only the chat's own /subscribe overrides). True when created."""
+    return await insert_ignore(
+        session,
+        Subscription,
+        {"chat_id": chat_id, "home_id": home_id, "created_by": created_by},
+        keys=["chat_id", "home_id"],
+    )
+
+
+async def drop_subscriptions_by(session: AsyncSession, created_by: int, home_ids: Sequence[str]) -> None:
+    """Remove the subscriptions a user made to these homes (they lost access to them)."""
+    await session.execute(
+        delete(Subscription).where(
+            Subscription.created_by == created_by, Subscription.home_id.in_(list(home_ids))
+        )
+    )
 
 
 async def unsubscribe(session: AsyncSession, chat_id: int, home_id: str) -> bool:

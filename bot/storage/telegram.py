@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import TelegramChat, TelegramUser
-from bot.storage.upsert import upsert
+from bot.storage.upsert import insert_ignore, upsert
 
 
 async def save_user(
@@ -30,3 +31,18 @@ async def save_chat(session: AsyncSession, chat_id: int, chat_type: str, title: 
         keys=["id"],
         update=["type", "title"],
     )
+
+
+async def save_private_chat(session: AsyncSession, user_id: int) -> None:
+    """Make sure the user's private chat exists (its id is the user's), leaving a known one as it is."""
+    await insert_ignore(session, TelegramChat, {"id": user_id, "type": "private", "title": None}, keys=["id"])
+
+
+async def get_user(session: AsyncSession, user_id: int) -> TelegramUser | None:
+    return await session.get(TelegramUser, user_id)
+
+
+async def user_language(session: AsyncSession, user_id: int) -> str | None:
+    """The language the user's Telegram app uses, None when unknown."""
+    code = await session.scalar(select(TelegramUser.language_code).where(TelegramUser.id == user_id))
+    return str(code) if code else None

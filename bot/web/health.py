@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.services import Services
+from bot.storage.engine import ping
 
 SERVICES = web.AppKey("services", Services)
 
@@ -18,7 +18,7 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         async with asyncio.timeout(3):
             async with services.sessions() as session:
-                await session.execute(text("SELECT 1"))
+                await ping(session)
         database = "ok"
     except Exception as exc:  # any failure means unhealthy; the type goes in the report, not a trace
         database = f"error: {type(exc).__name__}"

@@ -1,24 +1,16 @@
-"""/unlink, /homes, /status, the home picker, relinking, broken links and the rate budget, end to end."""
+"""/unlink, /homes, /status, relinking, broken links and the rate budget, end to end."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import select
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.app import BotRuntime
 from bot.chat import callbacks
-from bot.chat.application import FEATURES
-from bot.chat.common import Context
-from bot.control.homes import home_from_callback, pick_home
 from bot.storage.models import HomeMember, NetatmoLink, Subscription
-from bot.wiring import default_routes
 from standins.netatmo_sim.world.demo import (
     DEMO_ACCOUNT,
     HOME_ONE_ID,
-    HOME_TWO_ID,
     SECOND_ACCOUNT,
     SECOND_HOME_ID,
 )
@@ -158,50 +150,3 @@ async def test_burst_of_commands_stays_inside_the_rate_limit(
     assert counters["rejected"] == 0
     assert counters["requests_10s"] <= 40
     assert any("Netatmo is busy" in reply.text for reply in replies)
-
-
-async def _probe(update: Update, context: Context) -> None:
-    home = await pick_home(update, context, "probe", "go")
-    if home is not None and update.effective_message is not None:
-        await update.effective_message.reply_text(f"home {home}")
-
-
-async def _probe_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    await query.answer()
-    home = await home_from_callback(update, context, callbacks.decode(query.data).args[0])
-    await context.bot.send_message(query.message.chat.id, f"picked {home}")
-
-
-def _register_probe(application: Application) -> None:
-    application.add_handler(CommandHandler("probe", _probe))
-    application.add_handler(CallbackQueryHandler(_probe_button, pattern=callbacks.pattern("probe")))
-
-
-async def test_home_picker(emulator: Any, simulator: Any, make_settings: Any, link_user: Any) -> None:
-    runtime = BotRuntime(
-        make_settings(emulator, simulator), features=(*FEATURES, _register_probe), routes=default_routes()
-    )
-    await runtime.start()
-    try:
-        anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
-        await link_user(emulator, anna)
-        await link_user(emulator, ben, account=SECOND_ACCOUNT)
-        await emulator.send_message(ben, None, "/probe")
-        direct = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
-        assert direct.text == f"home {SECOND_HOME_ID}"
-        await emulator.send_message(anna, None, "/probe")
-        keyboard = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-        assert {data for _label, data in keyboard.buttons} == {
-            f"probe:go:{HOME_ONE_ID}",
-            f"probe:go:{HOME_TWO_ID}",
-        }
-        await emulator.press_button(anna, keyboard, f"probe:go:{HOME_TWO_ID}")
-        picked = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-        assert picked.text == f"picked {HOME_TWO_ID}"
-        await emulator.press_button(ben, direct, f"probe:go:{HOME_ONE_ID}")  # forged: not Ben's home
-        refused = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
-        assert refused.text == "picked None"
-    finally:
-        await runtime.stop()

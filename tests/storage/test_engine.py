@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.engine import create_engine, create_session_factory
+from bot.storage.engine import create_engine, create_session_factory, ping
 
 
 @pytest.fixture
@@ -66,3 +66,9 @@ async def test_a_transaction_left_open_is_rolled_back_and_frees_the_write_lock(
             assert (await connection.execute(text("SELECT x FROM t"))).scalars().all() == [2]
     finally:
         await other.dispose()
+
+
+async def test_ping_is_a_round_trip_inside_the_session(engine: AsyncEngine) -> None:
+    async with create_session_factory(engine)() as session:
+        await ping(session)
+        assert session.in_transaction()  # it really reached the database
