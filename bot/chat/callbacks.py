@@ -51,14 +51,6 @@ def decode(data: str | None) -> Callback:
     return Callback(parts[0], parts[1], tuple(parts[2:]))
 
 
-def decode_or_none(data: str | None) -> Callback | None:
-    """decode, with forged or malformed data as None: handlers answer "not valid" rather than raise."""
-    try:
-        return decode(data)
-    except CallbackDataError:
-        return None
-
-
 def matching(regex: str | re.Pattern[str]) -> Arg:
     """An argument check: the whole argument matches `regex`."""
     compiled = re.compile(regex)
