@@ -219,7 +219,7 @@ class Buttons:
         refusal: str = "",
         refusal_detail: Callable[[Press], dict[str, Any]] = not_linked_member,
     ) -> Callable[[Call], Call]:
-        """Declare a button whose action waits on something slow (Netatmo): it runs after the checks'
+        """Declare buttons whose action waits on something slow (Netatmo): it runs after the checks'
         transaction has committed, and its audit rows are written in a short transaction of their own."""
 
         def declare(call: Call) -> Call:
@@ -245,17 +245,17 @@ class Buttons:
         press = self._parse(update, context, query)
         if press is None:  # step 1
             message = query_message(query)
-            await self._answer_invalid(query, context, tr(update), message.chat.id if message else None, None)
+            await self._answer_invalid(query, context, tr(update), message.chat.id if message else None)
             return
         spec = press.spec
         outcome: Outcome | None = None
         async with press.services.sessions.begin() as session:
-            refusal = await self._admit(press, session)  # steps 2-3
-            if refusal is None and spec.run is not None:
+            rejection = await self._admit(press, session)  # steps 2-3
+            if rejection is None and spec.run is not None:
                 outcome = await spec.run(press, session)
                 await _record(session, press, outcome.audits)
-        if refusal is not None:
-            await query.answer(refusal, show_alert=True)
+        if rejection is not None:
+            await query.answer(rejection, show_alert=True)
             return
         if outcome is None:
             assert spec.call is not None
@@ -305,12 +305,12 @@ class Buttons:
         return refused.answer
 
     async def _answer_invalid(
-        self, query: CallbackQuery, context: Context, _: Translate, chat_id: int | None, home_id: str | None
+        self, query: CallbackQuery, context: Context, _: Translate, chat_id: int | None
     ) -> None:
         LOG.info("button_invalid feature=%s user=%s chat=%s", self.feature, query.from_user.id, chat_id)
         if self.audit_invalid is not None:
             async with services(context).sessions.begin() as session:
-                await self._audit_invalid(session, query, chat_id, home_id)
+                await self._audit_invalid(session, query, chat_id, None)
         await query.answer(_(self.invalid), show_alert=True)
 
     async def _audit_invalid(
