@@ -1,11 +1,14 @@
 """The callback-data codec: `feature:action:arg…`, at most 64 bytes as Telegram requires.
 
 Anyone can forge callback data (a modified client sends whatever it likes), so decoding never trusts it:
-every handler re-checks the presser's rights on the decoded values.
+a feature declares each action's arguments (`Arg` checks) and data that does not fit is refused before
+any handler looks at it; the presser's rights are then checked on the decoded values.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
@@ -21,6 +24,10 @@ class Callback:
     feature: str
     action: str
     args: tuple[str, ...] = ()
+
+
+# A check of one argument as it arrives in callback data.
+Arg = Callable[[str], bool]
 
 
 def encode(feature: str, action: str, *args: object) -> str:
@@ -44,12 +51,40 @@ def decode(data: str | None) -> Callback:
     return Callback(parts[0], parts[1], tuple(parts[2:]))
 
 
-def decode_or_none(data: str | None) -> Callback | None:
-    """decode, with forged or malformed data as None: handlers answer "not valid" rather than raise."""
+def matching(regex: str | re.Pattern[str]) -> Arg:
+    """An argument check: the whole argument matches `regex`."""
+    compiled = re.compile(regex)
+
+    def check(arg: str) -> bool:
+        return compiled.fullmatch(arg) is not None
+
+    return check
+
+
+def any_text(arg: str) -> bool:
+    """An argument check for values the action itself looks up (an unknown one is its to refuse)."""
+    return True
+
+
+# Database ids: bounded so that a forged number cannot overflow a BIGINT column.
+NUMBER = matching(r"[0-9]{1,18}")
+# Telegram user ids (the codec writes ints with `str`, so a minus sign may appear).
+INTEGER = matching(r"-?[0-9]{1,18}")
+
+
+def parse(data: str | None, feature: str, actions: Mapping[str, Sequence[Arg]]) -> Callback | None:
+    """Decode data meant for `feature` and check it against the actions it declares (action → argument
+    checks, one per argument); None when anything does not fit, so the caller answers "not valid"."""
     try:
-        return decode(data)
+        decoded = decode(data)
     except CallbackDataError:
         return None
+    checks = actions.get(decoded.action)
+    if decoded.feature != feature or checks is None or len(checks) != len(decoded.args):
+        return None
+    if not all(check(arg) for check, arg in zip(checks, decoded.args, strict=True)):
+        return None
+    return decoded
 
 
 def pattern(feature: str) -> str:

@@ -24,8 +24,9 @@ from telegram.ext import (
 )
 
 from bot.chat import callbacks
+from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context, remember, services, tr
-from bot.i18n import Translate, translator
+from bot.i18n import N_, Translate, translator
 from bot.linking import texts
 from bot.linking.service import (
     LinkFailure,
@@ -228,28 +229,28 @@ async def unlink_command(update: Update, context: Context) -> None:
     await message.reply_text(texts.unlink_confirm_text(_, names), reply_markup=keyboard)
 
 
-async def unlink_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    _ = tr(update)
-    try:
-        decoded = callbacks.decode(query.data)
-        owner = int(decoded.args[0])
-    except (callbacks.CallbackDataError, IndexError, ValueError):
-        await query.answer(_("This button has expired. Send the command again."), show_alert=True)
-        return
-    if owner != query.from_user.id:
-        # Unlinking is personal: only the person who asked may confirm.
-        await query.answer(_("Only the person who asked can answer this."), show_alert=True)
-        return
-    await query.answer()
-    if decoded.action != "yes":
-        await query.edit_message_text(_("Okay, nothing changed."))
-        return
-    chat = update.effective_chat
-    result = await unlink_account(_gateway(context), owner, chat.id if chat else None)
-    await query.edit_message_text(texts.unlinked_text(_) if result else texts.not_linked_text(_))
+def _asked_by_presser(press: Press) -> bool:
+    """Unlinking is personal: only the person who asked may confirm or cancel."""
+    return int(press.args[0]) == press.user.id
+
+
+UNLINK_BUTTONS = Buttons(UNLINK, invalid=N_("This button has expired. Send the command again."))
+
+
+@UNLINK_BUTTONS.outside_transaction(
+    "yes",
+    "no",
+    args=(callbacks.INTEGER,),
+    permission=_asked_by_presser,
+    refusal=N_("Only the person who asked can answer this."),
+)
+async def unlink_button(press: Press) -> Outcome:
+    """The answer to "Unlink your Netatmo account?"; unlinking itself writes the audit row."""
+    _ = press.tr
+    if press.action != "yes":
+        return Outcome(edit=Edit(_("Okay, nothing changed."), html=False))
+    result = await unlink_account(_gateway(press.context), press.user.id, press.chat_id)
+    return Outcome(edit=Edit(texts.unlinked_text(_) if result else texts.not_linked_text(_), html=False))
 
 
 def register(application: Application) -> None:
@@ -261,6 +262,6 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("link", link_command))
     application.add_handler(CommandHandler("unlink", unlink_command))
     application.add_handler(CallbackQueryHandler(link_button, pattern=f"^{re.escape(RELINK_DATA)}$"))
-    application.add_handler(CallbackQueryHandler(unlink_button, pattern=callbacks.pattern(UNLINK)))
+    UNLINK_BUTTONS.register(application)
     paste = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(PASTE_PATTERN)
     application.add_handler(MessageHandler(paste, pasted_redirect))

@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
-from bot.chat.common import Context, query_message, remember, services, tr
+from bot.chat.buttons import Audit, Buttons, Edit, Outcome, Press
+from bot.chat.common import Context, remember, services, tr
+from bot.domain.permissions import Action
 from bot.domain.schedule import local_clock
-from bot.i18n import Translate
-from bot.storage import audit
+from bot.i18n import N_, Translate
 from bot.storage import homes as homes_repo
 from bot.storage import mutes as mutes_repo
 from bot.storage import subscriptions as repo
@@ -120,78 +120,50 @@ async def mute_command(update: Update, context: Context) -> None:
     await message.reply_text(text, reply_markup=keyboard, parse_mode=ParseMode.HTML)
 
 
-async def on_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    _ = tr(update)
-    message = query_message(query)
-    decoded = callbacks.decode_or_none(query.data)
-    args = decoded.args if decoded is not None else ()
-    valid = (
-        message is not None
-        and decoded is not None
-        and (
-            (decoded.action == CLEAR_ALL and not args)
-            or (decoded.action in (QUICK, CLEAR) and len(args) == 1 and args[0].isdigit())
-        )
-    )
-    if not valid or message is None or decoded is None:
-        await query.answer(_("This button is not valid. Send /mute again."), show_alert=True)
-        return
-    chat_id, user = message.chat.id, query.from_user
+def _quick_minutes(arg: str) -> bool:
+    return arg.isascii() and arg.isdigit() and int(arg) in QUICK_MINUTES
+
+
+# Anyone in a chat may pause or resume that chat's alerts: it silences no one else.
+BUTTONS = Buttons(FEATURE, invalid=N_("This button is not valid. Send /mute again."))
+
+
+@BUTTONS.action(QUICK, args=(_quick_minutes,), permission=Action.MUTE_CHAT, audit="mute.add")
+async def _quick_mute(press: Press, session: AsyncSession) -> Outcome:
+    _ = press.tr
     now = datetime.now(UTC)
-    who = user.first_name  # escaped with the whole notice in mute_menu
-    async with services(context).sessions.begin() as session:
-        if decoded.action == QUICK:
-            minutes = int(args[0])
-            if minutes not in QUICK_MINUTES:
-                await query.answer(_("This button is not valid. Send /mute again."), show_alert=True)
-                return
-            until = now + timedelta(minutes=minutes)
-            homes = [
-                sub.home_id for sub, _home in await repo.chat_subscriptions(session, chat_id) if sub.active
-            ]
-            for home_id in homes:
-                await mutes_repo.add_mute(session, chat_id, home_id, None, until, user.id)
-                await audit.record_audit(
-                    session,
-                    user_id=user.id,
-                    chat_id=chat_id,
-                    home_id=home_id,
-                    action="mute.add",
-                    outcome="ok",
-                    detail={"minutes": minutes},
-                )
-            notice = _("🔕 {who} muted this chat for {duration}.").format(
-                who=who, duration=quick_label(minutes, _)
-            )
-        else:
-            mute_id = int(args[0]) if decoded.action == CLEAR else None
-            removed = await mutes_repo.clear_mutes(session, chat_id, mute_id=mute_id)
-            await audit.record_audit(
-                session,
-                user_id=user.id,
-                chat_id=chat_id,
-                home_id=None,
-                action="mute.clear",
-                outcome="ok",
-                detail={"mute_id": mute_id, "removed": removed},
-            )
-            notice = (
-                _("🔔 {who} unmuted alerts.").format(who=who)
-                if removed
-                else _("That mute had already ended.")
-            )
-        text, keyboard = await mute_menu(session, chat_id, now, _, notice)
-    LOG.info("mute_button chat=%s user=%s action=%s", chat_id, user.id, decoded.action)
-    await query.answer()
-    try:
-        await query.edit_message_text(text, reply_markup=keyboard, parse_mode=ParseMode.HTML)
-    except BadRequest as error:  # "message is not modified" when two people press the same button
-        LOG.info("mute_edit_skipped chat=%s error=%s", chat_id, error)
+    minutes = int(press.args[0])
+    until = now + timedelta(minutes=minutes)
+    audits = []
+    for sub, _home in await repo.chat_subscriptions(session, press.chat_id):
+        if sub.active:
+            await mutes_repo.add_mute(session, press.chat_id, sub.home_id, None, until, press.user.id)
+            audits.append(press.audit({"minutes": minutes}, home_id=sub.home_id))
+    who = press.user.first_name  # escaped with the whole notice in mute_menu
+    notice = _("🔕 {who} muted this chat for {duration}.").format(who=who, duration=quick_label(minutes, _))
+    return await _menu(press, session, now, notice, audits)
+
+
+@BUTTONS.action(CLEAR, args=(callbacks.NUMBER,), permission=Action.MUTE_CHAT, audit="mute.clear")
+@BUTTONS.action(CLEAR_ALL, permission=Action.MUTE_CHAT, audit="mute.clear")
+async def _clear(press: Press, session: AsyncSession) -> Outcome:
+    _ = press.tr
+    mute_id = int(press.args[0]) if press.action == CLEAR else None
+    removed = await mutes_repo.clear_mutes(session, press.chat_id, mute_id=mute_id)
+    who = press.user.first_name  # escaped with the whole notice in mute_menu
+    notice = _("🔔 {who} unmuted alerts.").format(who=who) if removed else _("That mute had already ended.")
+    audits = [press.audit({"mute_id": mute_id, "removed": removed})]
+    return await _menu(press, session, datetime.now(UTC), notice, audits)
+
+
+async def _menu(
+    press: Press, session: AsyncSession, now: datetime, notice: str, audits: list[Audit]
+) -> Outcome:
+    text, keyboard = await mute_menu(session, press.chat_id, now, press.tr, notice)
+    LOG.info("mute_button chat=%s user=%s action=%s", press.chat_id, press.user.id, press.action)
+    return Outcome(edit=Edit(text, keyboard), audits=audits)
 
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("mute", mute_command))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    BUTTONS.register(application)

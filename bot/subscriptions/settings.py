@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.constants import ParseMode
+from telegram.ext import Application, CommandHandler
 
 from bot.alerts.render import pack_device, unpack_device
 from bot.chat import callbacks
-from bot.chat.common import Context, query_message, remember, services, tr
-from bot.domain.permissions import Action, allowed
+from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press, Run
+from bot.chat.common import Context, remember, services, tr
+from bot.domain.permissions import Action
 from bot.domain.routing import (
     CAMERA_TYPES,
     KIND_GROUPS,
@@ -35,9 +36,8 @@ from bot.domain.routing import (
     toggle_member,
 )
 from bot.domain.schedule import QUIET_PRESETS, format_window
-from bot.i18n import Translate
+from bot.i18n import N_, Translate
 from bot.netatmo.errors import NetatmoError
-from bot.storage import audit
 from bot.storage import homes as homes_repo
 from bot.storage import mutes as mutes_repo
 from bot.storage import subscriptions as repo
@@ -50,10 +50,6 @@ FEATURE = "set"
 VIEWS = ("m", "k", "c", "p", "q", "u")  # main, kinds, cameras, people, quiet hours, mutes
 CHANGES = ("kt", "ct", "ca", "pm", "pt", "qs")  # need CHANGE_SETTINGS
 CLEAR_MUTE = "ux"  # anyone in the chat (MUTE_CHAT)
-
-
-def N_(text: str) -> str:  # the conventional gettext no-op marker
-    return text
 
 
 GROUP_LABELS = {
@@ -310,83 +306,70 @@ async def _apply(
     return None
 
 
-async def on_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    _ = tr(update)
-    message = query_message(query)
-    decoded = callbacks.decode_or_none(query.data)
-    invalid = _("This button is not valid. Send /settings again.")
-    if message is None or decoded is None or not decoded.args or not decoded.args[0].isdigit():
-        await query.answer(invalid, show_alert=True)
-        return
-    action, arg = decoded.action, decoded.args[1] if len(decoded.args) > 1 else ""
-    chat, user = message.chat, query.from_user
-    async with services(context).sessions.begin() as session:
-        sub = await repo.subscription_by_id(session, int(decoded.args[0]))
-        home = await homes_repo.get_home(session, sub.home_id) if sub is not None else None
-        if (
-            sub is None
-            or home is None
-            or sub.chat_id != chat.id
-            or action not in (*VIEWS, *CHANGES, CLEAR_MUTE)
-        ):
-            await query.answer(invalid, show_alert=True)
-            return
-        view: str | None = action
-        refusal: str | None = None
-        if action in CHANGES:
-            member = await homes_repo.membership(session, sub.home_id, user.id)
-            own = chat.type == ChatType.PRIVATE and chat.id == user.id
-            if not allowed(Action.CHANGE_SETTINGS, member, own_private_chat=own):
-                await audit.record_audit(
-                    session,
-                    user_id=user.id,
-                    chat_id=chat.id,
-                    home_id=sub.home_id,
-                    action="settings.change",
-                    outcome="denied",
-                    detail={"change": action},
-                )
-                refusal = _(
-                    "Only people who linked their Netatmo account to this home can change these settings."
-                )
-            else:
-                view = await _apply(context, session, sub, action, arg)
-            if refusal is None and view is not None:
-                await audit.record_audit(
-                    session,
-                    user_id=user.id,
-                    chat_id=chat.id,
-                    home_id=sub.home_id,
-                    action="settings.change",
-                    outcome="ok",
-                    detail={"change": action, "value": arg},
-                )
-        elif action == CLEAR_MUTE:
-            view = "u" if arg.isdigit() else None
-            if view is not None:
-                await mutes_repo.clear_mutes(session, chat.id, home_id=sub.home_id, mute_id=int(arg))
-                await audit.record_audit(
-                    session,
-                    user_id=user.id,
-                    chat_id=chat.id,
-                    home_id=sub.home_id,
-                    action="mute.clear",
-                    outcome="ok",
-                )
-        screen = await render(context, session, view, sub, home, _) if refusal is None and view else None
-    if screen is None:  # answered after the commit, so the audit row exists once the user sees it
-        await query.answer(refusal or invalid, show_alert=True)
-        return
-    await query.answer()
-    try:
-        await query.edit_message_text(screen.text, reply_markup=screen.keyboard, parse_mode=ParseMode.HTML)
-    except BadRequest as error:  # "message is not modified"
-        LOG.info("settings_edit_skipped chat=%s error=%s", chat.id, error)
+async def _settings_home(press: Press, session: AsyncSession) -> str:
+    """The home of the subscription the button names, which must be this chat's own."""
+    sub = await repo.subscription_by_id(session, int(press.args[0]))
+    if sub is None or sub.chat_id != press.chat_id or await homes_repo.get_home(session, sub.home_id) is None:
+        raise InvalidPress()
+    return sub.home_id
+
+
+async def _subscription(press: Press, session: AsyncSession) -> tuple[Subscription, Home]:
+    sub = await repo.subscription_by_id(session, int(press.args[0]))  # found by the resolver already
+    assert sub is not None and press.home is not None
+    return sub, press.home
+
+
+BUTTONS = Buttons(FEATURE, invalid=N_("This button is not valid. Send /settings again."), home=_settings_home)
+SUB_ID = callbacks.NUMBER
+
+
+@BUTTONS.action(*VIEWS, args=(SUB_ID,), permission=Action.VIEW_SETTINGS)
+async def _show(press: Press, session: AsyncSession) -> Outcome:
+    sub, home = await _subscription(press, session)
+    screen = await render(press.context, session, press.action, sub, home, press.tr)
+    return Outcome(edit=Edit(screen.text, screen.keyboard))
+
+
+def _change_refused(press: Press) -> dict[str, Any]:
+    return {"change": press.action}
+
+
+def _changes(*names: str, args: tuple[callbacks.Arg, ...]) -> Callable[[Run], Run]:
+    return BUTTONS.action(
+        *names,
+        args=args,
+        permission=Action.CHANGE_SETTINGS,
+        audit="settings.change",
+        refusal=N_("Only people who linked their Netatmo account to this home can change these settings."),
+        refusal_detail=_change_refused,
+    )
+
+
+# The value is checked by `_apply`, after the permission: to someone who may not change anything, a
+# refusal says more than "not valid".
+@_changes(*(change for change in CHANGES if change != "ca"), args=(SUB_ID, callbacks.any_text))
+@_changes("ca", args=(SUB_ID,))
+async def _change(press: Press, session: AsyncSession) -> Outcome:
+    sub, home = await _subscription(press, session)
+    arg = press.args[1] if len(press.args) > 1 else ""
+    view = await _apply(press.context, session, sub, press.action, arg)
+    if view is None:
+        return press.invalid()
+    screen = await render(press.context, session, view, sub, home, press.tr)
+    return Outcome(
+        edit=Edit(screen.text, screen.keyboard), audits=[press.audit({"change": press.action, "value": arg})]
+    )
+
+
+@BUTTONS.action(CLEAR_MUTE, args=(SUB_ID, callbacks.NUMBER), permission=Action.MUTE_CHAT, audit="mute.clear")
+async def _clear_mute(press: Press, session: AsyncSession) -> Outcome:
+    sub, home = await _subscription(press, session)
+    await mutes_repo.clear_mutes(session, press.chat_id, home_id=sub.home_id, mute_id=int(press.args[1]))
+    screen = await render(press.context, session, "u", sub, home, press.tr)
+    return Outcome(edit=Edit(screen.text, screen.keyboard), audits=[press.audit()])
 
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("settings", settings_command))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    BUTTONS.register(application)

@@ -9,23 +9,29 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
-from bot.chat.common import Context, query_message, remember, services, tr
+from bot.chat.buttons import Buttons, Edit, Outcome, Press
+from bot.chat.common import Context, remember, services, tr
 from bot.domain.permissions import Action, allowed
+from bot.i18n import N_, Translate
 from bot.storage import audit
 from bot.storage import homes as homes_repo
 from bot.storage import subscriptions as repo
+from bot.storage.models import Home
 
 LOG = logging.getLogger(__name__)
 
 FEATURE = "sub"
 ADD = "add"
 REMOVE = "del"
+NOT_ALLOWED_TO_ADD = N_("Only people who linked their Netatmo account to this home can send its alerts here.")
 
 
 def _own_private_chat(chat_id: int, chat_type: str, user_id: int) -> bool:
@@ -72,7 +78,7 @@ async def subscribe_command(update: Update, context: Context) -> None:
         )
         return
     if len(candidates) == 1:
-        _ok, text = await _subscribe(update, context, candidates[0].id, chat.id)
+        text = await _subscribe_by_command(update, context, candidates[0].id, chat.id)
         await message.reply_text(text, parse_mode=ParseMode.HTML)
         return
     keyboard = InlineKeyboardMarkup(
@@ -84,8 +90,8 @@ async def subscribe_command(update: Update, context: Context) -> None:
     await message.reply_text(_("Which home's alerts should this chat receive?"), reply_markup=keyboard)
 
 
-async def _subscribe(update: Update, context: Context, home_id: str, chat_id: int) -> tuple[bool, str]:
-    """Subscribe after checking the acting user; returns (allowed, the HTML text to show)."""
+async def _subscribe_by_command(update: Update, context: Context, home_id: str, chat_id: int) -> str:
+    """Subscribe after checking the sender, as a button press would be; returns the HTML text to show."""
     user = update.effective_user
     assert user is not None
     _ = tr(update)
@@ -102,10 +108,8 @@ async def _subscribe(update: Update, context: Context, home_id: str, chat_id: in
                 outcome="denied",
                 detail={"reason": "not_linked_member" if home is not None else "unknown_home"},
             )
-            return False, _(
-                "Only people who linked their Netatmo account to this home can send its alerts here."
-            )
-        result = await repo.subscribe(session, chat_id, home_id, user.id)
+            return _(NOT_ALLOWED_TO_ADD)
+        text, detail = await _subscribe(session, home, chat_id, user.id, _)
         await audit.record_audit(
             session,
             user_id=user.id,
@@ -113,14 +117,25 @@ async def _subscribe(update: Update, context: Context, home_id: str, chat_id: in
             home_id=home_id,
             action="subscription.add",
             outcome="ok",
-            detail={"result": result},
+            detail=detail,
         )
-    LOG.info("subscription_added chat=%s home=%s user=%s result=%s", chat_id, home_id, user.id, result)
+    return text
+
+
+async def _subscribe(
+    session: AsyncSession, home: Home, chat_id: int, user_id: int, _: Translate
+) -> tuple[str, dict[str, Any]]:
+    """Subscribe a chat whose subscriber was checked; returns the HTML text to show and the audit detail."""
+    result = await repo.subscribe(session, chat_id, home.id, user_id)
+    LOG.info("subscription_added chat=%s home=%s user=%s result=%s", chat_id, home.id, user_id, result)
     name = html.escape(home.name)
     if result == "exists":
-        return True, _("This chat already receives the alerts of {home}.").format(home=name)
-    text = _("✅ This chat now receives the alerts of {home}. Send /settings to choose which.")
-    return True, text.format(home=name)
+        text = _("This chat already receives the alerts of {home}.").format(home=name)
+    else:
+        text = _("✅ This chat now receives the alerts of {home}. Send /settings to choose which.").format(
+            home=name
+        )
+    return text, {"result": result}
 
 
 async def unsubscribe_command(update: Update, context: Context) -> None:
@@ -169,67 +184,62 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
     await message.reply_text(_("Which home's alerts should stop in this chat?"), reply_markup=keyboard)
 
 
-async def on_button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    _ = tr(update)
-    message = query_message(query)
-    decoded = callbacks.decode_or_none(query.data)
-    if message is None or decoded is None or decoded.action not in (ADD, REMOVE) or len(decoded.args) != 1:
-        await query.answer(_("This button is not valid. Send the command again."), show_alert=True)
-        return
-    chat = message.chat
-    home_id = decoded.args[0]
-    if decoded.action == ADD:
-        ok, text = await _subscribe(update, context, home_id, chat.id)
-        if ok:
-            await query.answer()
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML)
-        else:
-            await query.answer(text, show_alert=True)
-        return
-    await _unsubscribe(update, context, home_id, chat.id, chat.type)
+async def _home_in_data(press: Press, session: AsyncSession) -> str:
+    return press.args[0]  # a home the bot does not know is refused like one the presser is not linked to
 
 
-async def _unsubscribe(update: Update, context: Context, home_id: str, chat_id: int, chat_type: str) -> None:
-    query = update.callback_query
-    assert query is not None
-    user = query.from_user
-    _ = tr(update)
-    own = _own_private_chat(chat_id, chat_type, user.id)
-    async with services(context).sessions.begin() as session:
-        member = await homes_repo.membership(session, home_id, user.id)
-        home = await homes_repo.get_home(session, home_id)
-        permitted = allowed(Action.UNSUBSCRIBE_GROUP, member, own_private_chat=own)
-        removed = permitted and await repo.unsubscribe(session, chat_id, home_id)
-        await audit.record_audit(
-            session,
-            user_id=user.id,
-            chat_id=chat_id,
-            home_id=home_id if home is not None else None,
-            action="subscription.remove",
-            outcome="ok" if permitted else "denied",
-            detail={"removed": removed} if permitted else {"reason": "not_linked_member"},
-        )
-    if not permitted:
-        await query.answer(
-            _("Only people who linked their Netatmo account to this home can stop its alerts here."),
-            show_alert=True,
-        )
-        return
-    LOG.info("subscription_removed chat=%s home=%s user=%s removed=%s", chat_id, home_id, user.id, removed)
-    await query.answer()
-    name = html.escape(home.name if home is not None else home_id)
+BUTTONS = Buttons(
+    FEATURE, invalid=N_("This button is not valid. Send the command again."), home=_home_in_data
+)
+
+
+def _add_refused(press: Press) -> dict[str, Any]:
+    return {"reason": "not_linked_member" if press.home is not None else "unknown_home"}
+
+
+@BUTTONS.action(
+    ADD,
+    args=(callbacks.any_text,),
+    permission=Action.SUBSCRIBE_GROUP,
+    audit="subscription.add",
+    refusal=NOT_ALLOWED_TO_ADD,
+    refusal_detail=_add_refused,
+)
+async def _add(press: Press, session: AsyncSession) -> Outcome:
+    if press.home is None:
+        return press.refused()
+    text, detail = await _subscribe(session, press.home, press.chat_id, press.user.id, press.tr)
+    return Outcome(edit=Edit(text), audits=[press.audit(detail)])
+
+
+@BUTTONS.action(
+    REMOVE,
+    args=(callbacks.any_text,),
+    permission=Action.UNSUBSCRIBE_GROUP,
+    audit="subscription.remove",
+    refusal=N_("Only people who linked their Netatmo account to this home can stop its alerts here."),
+)
+async def _remove(press: Press, session: AsyncSession) -> Outcome:
+    _ = press.tr
+    home_id = press.args[0]
+    removed = await repo.unsubscribe(session, press.chat_id, home_id)
+    LOG.info(
+        "subscription_removed chat=%s home=%s user=%s removed=%s",
+        press.chat_id,
+        home_id,
+        press.user.id,
+        removed,
+    )
+    name = html.escape(press.home.name if press.home is not None else home_id)
     text = (
         _("🔕 This chat no longer receives the alerts of {home}.")
         if removed
         else _("This chat was not receiving the alerts of {home}.")
     )
-    await query.edit_message_text(text.format(home=name), parse_mode=ParseMode.HTML)
+    return Outcome(edit=Edit(text.format(home=name)), audits=[press.audit({"removed": removed})])
 
 
 def register(application: Application) -> None:
     application.add_handler(CommandHandler("subscribe", subscribe_command))
     application.add_handler(CommandHandler("unsubscribe", unsubscribe_command))
-    application.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.pattern(FEATURE)))
+    BUTTONS.register(application)
