@@ -25,6 +25,8 @@ class Action(StrEnum):
     UNSUBSCRIBE_GROUP = "unsubscribe_group"  # /unsubscribe
     CHANGE_SETTINGS = "change_settings"  # filters and quiet hours of a chat's subscription
     VIEW_SETTINGS = "view_settings"
+    VIEW = "view"  # look at a home: status, pictures, events, live frames
+    CONTROL = "control"  # change a home: heating, security, scenarios, cameras, lights
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,16 @@ class Membership:
 
 # Actions reserved to the home's linked users; everything else is open to anyone in the chat.
 _LINKED_ONLY = frozenset(
-    {Action.MONITORING, Action.SUBSCRIBE_GROUP, Action.UNSUBSCRIBE_GROUP, Action.CHANGE_SETTINGS}
+    {
+        Action.MONITORING,
+        Action.CONTROL,
+        Action.SUBSCRIBE_GROUP,
+        Action.UNSUBSCRIBE_GROUP,
+        Action.CHANGE_SETTINGS,
+    }
 )
+# Actions for anyone the home counts as a member; nobody outside the home sees it.
+_MEMBERS_ONLY = frozenset({Action.VIEW})
 # What a person may always do to the alerts of their own private chat, linked or not.
 _OWN_CHAT = frozenset({Action.UNSUBSCRIBE_GROUP, Action.CHANGE_SETTINGS})
 
@@ -54,6 +64,8 @@ def allowed(action: Action, membership: Membership | None, *, own_private_chat: 
     always stop or tune the alerts that reach only themselves (say, after unlinking), but never act on
     the home itself without a link.
     """
+    if action in _MEMBERS_ONLY:
+        return membership is not None
     if action not in _LINKED_ONLY:
         return True
     if own_private_chat and action in _OWN_CHAT:

@@ -35,3 +35,11 @@ def test_own_private_chat_may_always_be_tuned_or_stopped() -> None:
     # but acting on the home, or subscribing without a link, still needs the link
     assert not allowed(Action.SUBSCRIBE_GROUP, None, own_private_chat=True)
     assert not allowed(Action.MONITORING, UNLINKED_MEMBER, own_private_chat=True)
+
+
+def test_view_needs_membership_and_control_needs_a_link() -> None:
+    assert not allowed(Action.VIEW, None)
+    assert allowed(Action.VIEW, Membership("member", None))
+    assert not allowed(Action.CONTROL, Membership("member", None))
+    assert not allowed(Action.CONTROL, Membership("member", None), own_private_chat=True)
+    assert allowed(Action.CONTROL, Membership("owner", 3))
