@@ -19,6 +19,8 @@ from standins.netatmo_sim.world.demo import (
     HOME_TWO_ID,
     LIVING_ROOM_ID,
     SCHEDULE_HOLIDAYS_ID,
+    SECOND_ACCOUNT,
+    SECOND_HOME_ID,
 )
 
 TIMEOUT = 10
@@ -211,7 +213,7 @@ async def test_group_notice_and_refusal_of_people_without_a_link(
     refused = [a for a in await audits(runtime) if a.telegram_user_id == ben.id]
     assert len(refused) == 4 and {a.outcome for a in refused} == {"denied"}
     looking = await answer_of(emulator, ben, screen, data("room", HOME_ONE_ID, LIVING_ROOM_ID))
-    assert looking  # not a member of the home: refused too, with a sentence
+    assert "Only members of this home" in looking  # not a member: looking is refused too
 
     await emulator.press_button(anna, screen, data("set", HOME_ONE_ID, LIVING_ROOM_ID, 210, 60))
     notice = await emulator.wait_for_message(group, predicate=lambda m: "Anna set" in (m.text or ""))
@@ -241,3 +243,48 @@ async def test_charts_are_sent_as_png_photos(
         "Living room: 7 days",
         "Demo House: boiler running time per day",
     ]
+
+
+async def test_netatmo_refusals_become_sentences_and_error_audits(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna)
+    screen = await open_heating(emulator, anna)
+    room = room_state(simulator, HOME_ONE_ID, LIVING_ROOM_ID)
+
+    await simulator.fail_next("setroomthermpoint", 400, code=41)
+    offline = await answer_of(emulator, anna, screen, data("boost", HOME_ONE_ID, LIVING_ROOM_ID))
+    assert "offline" in offline and room.override_mode is None
+    await simulator.fail_next("setthermmode", 403, code=13)
+    scope = await answer_of(emulator, anna, screen, data("setmode", HOME_ONE_ID, "hg", "i"))
+    assert "permission" in scope.lower() or "relink" in scope.lower()
+    assert simulator.state.world.homes[HOME_ONE_ID].therm_mode == "schedule"
+    failures = [a for a in await audits(runtime) if a.outcome == "error"]
+    assert [(a.action, a.detail["error"]) for a in failures] == [
+        ("heating.boost", "device_unreachable"),
+        ("heating.mode", "missing_scope"),
+    ]
+
+
+async def test_one_home_opens_directly_and_back_leads_to_the_picker(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    await start_bot(emulator, simulator)
+    carl, anna = emulator.add_user("Carl"), emulator.add_user("Anna")
+    await link_user(emulator, carl, account=SECOND_ACCOUNT)
+    await emulator.send_message(carl, None, "/heating")
+    screen = await emulator.wait_for_message(emulator.private_chat(carl), timeout=TIMEOUT)
+    assert "Cottage" in screen.text and "Cottage room" in screen.text
+    assert "« Back" not in [label for label, _d in screen.buttons]  # nothing to go back to
+
+    await link_user(emulator, anna)
+    screen = await open_heating(emulator, anna)
+    screen = await press(emulator, anna, screen, data("room", HOME_ONE_ID, LIVING_ROOM_ID))
+    screen = await press(emulator, anna, screen, data("home", HOME_ONE_ID))
+    screen = await press(emulator, anna, screen, data("homes"))
+    assert "Which home" in screen.text
+    other = await answer_of(emulator, anna, screen, data("home", SECOND_HOME_ID))
+    assert "Only members of this home" in other  # Carl's cottage is not Anna's: refused
+    assert "Which home" in screen.text
