@@ -85,7 +85,13 @@ def room_chart(
         )
     if measured or setpoint:
         axes.legend(loc="upper left")
-        axes.xaxis.set_major_formatter(dates.DateFormatter("%d/%m %H:%M", tz=tz))
+        times = [t for t, _m, _s in points]
+        if max(times) - min(times) <= 2 * 86400:  # a day: every 4 hours, on the hour
+            axes.xaxis.set_major_locator(dates.HourLocator(byhour=range(0, 24, 4), tz=tz))
+            axes.xaxis.set_major_formatter(dates.DateFormatter("%H:%M", tz=tz))
+        else:  # a week: one tick per day at midnight
+            axes.xaxis.set_major_locator(dates.DayLocator(tz=tz))
+            axes.xaxis.set_major_formatter(dates.DateFormatter("%d/%m", tz=tz))
         figure.autofmt_xdate()
     else:
         axes.text(0.5, 0.5, labels.empty, ha="center", va="center", transform=axes.transAxes)
