@@ -8,7 +8,7 @@ is simpler to follow and to test. Functions raise only `bot.netatmo.errors` type
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.domain.heating import SETROOMTHERMPOINT, room_driver
@@ -70,7 +70,6 @@ class HeatingHome:
     relay_module_id: str | None = None  # the thermostat behind it, for getmeasure's module_id
     boiler_on: bool | None = None
     status_missing: bool = False  # homestatus gave no rooms (relay offline, no status at all)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def room(self, room_id: str) -> HeatingRoom | None:
         return next((room for room in self.rooms if room.id == room_id), None)
