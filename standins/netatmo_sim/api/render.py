@@ -144,7 +144,8 @@ def room_status(world: World, home: Home, room_id: str) -> dict[str, Any]:
         "therm_measured_temperature": thermal.measured(room),
         "heating_power_request": 100 if heating else 0,
         "therm_setpoint_temperature": sp.temperature,
-        "therm_setpoint_mode": sp.mode,
+        # Smarther rooms say "home" where Netatmo's own thermostats say "schedule".
+        "therm_setpoint_mode": "home" if sp.mode == "schedule" and home.setstate_only(room.id) else sp.mode,
         "therm_setpoint_start_time": sp.start,
         "therm_setpoint_end_time": sp.end,
         "anticipating": False,
@@ -173,7 +174,8 @@ def home_status(
     if modules:
         out["modules"] = modules
     if "read_thermostat" in scopes:
-        relay_ok = any(d.type == "NAPlug" and d.reachable for d in home.devices.values())
+        # A Smarther talks to Netatmo over its own wifi, with no relay in between.
+        relay_ok = any(d.type in ("NAPlug", "BNS") and d.reachable for d in home.devices.values())
         rooms = [room_status(world, home, r.id) for r in home.heating_rooms()] if relay_ok else []
         if rooms:
             out["rooms"] = rooms

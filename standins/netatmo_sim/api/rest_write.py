@@ -97,6 +97,9 @@ async def setroomthermpoint(request: web.Request) -> web.Response:
     home_id, room_id, mode = require(params, "home_id", "room_id", "mode")
     check_scope(caller, "write_thermostat")
     home = owned_home(state, caller, home_id)
+    if home.setstate_only(room_id):
+        # What Netatmo answers for a Smarther room: its devices only take setstate.
+        raise BadRequest(11, "device.setThermPoint is not a function", status=500)
     actions.set_room_setpoint(
         state.world,
         home,

@@ -273,6 +273,21 @@ DEVICE_TYPES: dict[str, DeviceSpec] = {
             events=("module_low_battery",),
         ),
         _spec(
+            "BNS",
+            "Smarther with Netatmo",
+            "energy",
+            # Real accounts grant read_smarther/write_smarther; the thermostat scopes stand in for them here.
+            "read_thermostat",
+            "write_thermostat",
+            status={
+                "wifi_strength": 62,
+                "boiler_status": DYN,
+                "boiler_valve_comfort_boost": False,
+                "cooler_status": False,
+            },
+            events=("connection", "disconnection"),
+        ),
+        _spec(
             "NAMain",
             "Smart Home Weather station",
             "weather",

@@ -163,6 +163,10 @@ class Home:
         ids = {d.room_id for d in self.devices.values() if d.type in HEATING_TYPES}
         return [r for r in self.rooms.values() if r.id in ids]
 
+    def setstate_only(self, room_id: str) -> bool:
+        """Whether a room is driven by a device that refuses setroomthermpoint (a Smarther)."""
+        return any(d.room_id == room_id and d.type in SETSTATE_ONLY_TYPES for d in self.devices.values())
+
 
 @dataclass(slots=True)
 class Account:
@@ -175,4 +179,6 @@ class Account:
     language: str = "en-US"
 
 
-HEATING_TYPES = frozenset({"NATherm1", "NRV"})
+HEATING_TYPES = frozenset({"NATherm1", "NRV", "BNS"})
+# Rooms these drive refuse setroomthermpoint (Netatmo answers 500 code 11): setstate `rooms` only.
+SETSTATE_ONLY_TYPES = frozenset({"BNS"})
