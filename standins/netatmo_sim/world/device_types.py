@@ -345,6 +345,7 @@ DEVICE_TYPES: dict[str, DeviceSpec] = {
             "legrand",
             "read_magellan",
             "write_magellan",
+            topology={"appliance_type": "other"},
             status={"on": False, "offload": False, **_LEGRAND_RADIO, "power": DYN, "bridge": DYN},
             settable=frozenset({"on"}),
         ),
