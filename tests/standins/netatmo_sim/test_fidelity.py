@@ -25,6 +25,9 @@ from aiortc import RTCPeerConnection
 
 from standins.netatmo_sim import Simulator
 from standins.netatmo_sim.world import demo
+from standins.netatmo_sim.world.device_fields import initial_state, status_of, topology_of
+from standins.netatmo_sim.world.device_types import DEVICE_TYPES
+from standins.netatmo_sim.world.model import Device
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "netatmo" / "fixtures"
 
@@ -468,3 +471,56 @@ def test_the_completeness_check_reports_a_key_the_simulator_leaves_out() -> None
     assert absent(shape({"id": "3"}), fixture, "rooms") == ["rooms.modules: in a fixture, never emitted"]
     assert absent(shape({"id": "3", "modules": []}), fixture, "rooms") == []
     assert compare(shape({"id": "3"}), fixture, "rooms") == []  # the old rule alone let it pass
+
+
+class _Context:
+    """What the status resolvers ask of the world, for devices rendered outside any home."""
+
+    now = 1_700_000_000
+
+    def camera_url(self, device: Device) -> str:
+        return "http://127.0.0.1:9/_cam/x,,"
+
+    def boiler_on(self, home_id: str) -> bool:
+        return True
+
+    def weather(self, device: Device) -> dict[str, Any]:
+        keys = ("temperature", "co2", "humidity", "noise", "pressure", "absolute_pressure")
+        return dict.fromkeys(keys, 10.0)
+
+
+def test_every_device_type_carries_the_keys_of_its_fixtures() -> None:
+    """Each type of the table, placed the way the fixtures place it, against every fixture module of
+    that type: also the types no demo home holds yet (OpenTherm, Smarther)."""
+    homes = [
+        h
+        for f in ("homesdata.json", "homesdata_multi.json")
+        for h in load_fixture(f"pyatmo/{f}")["body"]["homes"]
+    ]
+    topologies = by_kind(m for h in homes for m in h.get("modules", []))
+    status_fixture = load_fixture("pyatmo/homestatus_91763b24c43d3e344f424e8b.json")["body"]["home"]
+    statuses = by_kind(status_fixture["modules"])
+    assert {"OTH", "OTM", "BNS"} <= set(DEVICE_TYPES)
+    checked = 0
+    for kind in DEVICE_TYPES:
+        fixtures = topologies.get(kind)
+        if fixtures is None:
+            assert kind in UNCOVERED_TOPOLOGY, kind
+            continue
+        device = Device(
+            "aa:bb",
+            kind,
+            "Name",
+            "home",
+            state=initial_state(kind),
+            room_id="1" if any("room_id" in m for m in fixtures) else None,
+            bridge="cc:dd" if any("bridge" in m for m in fixtures) else None,
+        )
+        maps = frozenset({"module_offset"})
+        topology = shape(topology_of(device, _Context()), maps)
+        assert_same(topology, union(fixtures, maps), f"topology[{kind}]", complete=True)
+        status = statuses.get(STATUS_ALIAS.get(kind, kind))
+        if status is not None:
+            assert_same(status_of(device, _Context()), union(status), f"status[{kind}]", complete=True)
+        checked += 1
+    assert checked >= 18
