@@ -13,12 +13,15 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.chat import callbacks
+from bot.chat.common import Context, remember, services, tr
 from bot.domain.permissions import Membership
 from bot.i18n import N_, Translate
+from bot.linking import texts as link_texts
 from bot.netatmo.gateway import NetatmoGateway
+from bot.storage import homes as homes_repo
 from bot.storage.models import Home
 
 STATUS = "st"
@@ -100,3 +103,24 @@ async def link_for(gateway: NetatmoGateway, membership: Membership | None, home_
     if membership is not None and membership.link_id is not None:
         return membership.link_id
     return await gateway.link_for_home(home_id)
+
+
+async def command_home(update: Update, context: Context, feature: str) -> tuple[Home, Membership] | None:
+    """The start of a control command (/status, /heating...): the sender's home and membership when
+    they belong to exactly one; otherwise None, after answering with the picker (whose buttons open
+    `feature`'s screen) or with how to link when they belong to none."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return None
+    await remember(update, context)
+    _ = tr(update)
+    async with services(context).sessions() as session:
+        homes = await homes_repo.member_homes(session, user.id)
+        membership = await homes_repo.membership(session, homes[0].id, user.id) if len(homes) == 1 else None
+    if not homes:
+        await message.reply_text(link_texts.not_linked_text(_))
+        return None
+    if len(homes) > 1 or membership is None:
+        await message.reply_text(picker_text(_), reply_markup=picker_keyboard(homes, feature))
+        return None
+    return homes[0], membership

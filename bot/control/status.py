@@ -18,13 +18,12 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, services, tr
 from bot.chat.netatmo_errors import explain
 from bot.control import menu
 from bot.domain.permissions import Action, Membership
 from bot.domain.status import problem_text, status_text
 from bot.i18n import N_, Translate
-from bot.linking import texts as link_texts
 from bot.linking.chat import RELINK_DATA
 from bot.netatmo.errors import MissingScope, NetatmoError
 from bot.netatmo.gateway import NetatmoGateway
@@ -86,22 +85,12 @@ async def _show_home(press: Press) -> Outcome:
 
 async def status_command(update: Update, context: Context) -> None:
     """/status: the home's status, or the picker when the user belongs to several homes."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    message = update.effective_message
+    chosen = await menu.command_home(update, context, menu.STATUS)
+    if chosen is None or message is None:
         return
-    await remember(update, context)
-    _ = tr(update)
-    svc = services(context)
-    async with svc.sessions() as session:
-        homes = await homes_repo.member_homes(session, user.id)
-        membership = await homes_repo.membership(session, homes[0].id, user.id) if len(homes) == 1 else None
-    if not homes:
-        await message.reply_text(link_texts.not_linked_text(_))
-        return
-    if len(homes) > 1:
-        await message.reply_text(menu.picker_text(_), reply_markup=menu.picker_keyboard(homes))
-        return
-    screen = await home_screen(_, svc.netatmo, homes[0], membership)
+    home, membership = chosen
+    screen = await home_screen(tr(update), services(context).netatmo, home, membership)
     await message.reply_text(screen.text, reply_markup=screen.keyboard, parse_mode=ParseMode.HTML)
 
 
