@@ -17,6 +17,7 @@ from standins.netatmo_sim.world.demo import (
     SECOND_ACCOUNT,
     SECOND_CAMERA_ID,
     SECOND_HOME_ID,
+    SECOND_RELAY_ID,
     SHUTTER_BEDROOM_ID,
 )
 
@@ -209,3 +210,22 @@ async def test_burst_of_status_stays_inside_the_rate_limit(
     assert counters["rejected"] == 0
     assert counters["requests_10s"] <= 40
     assert any("Netatmo is busy" in reply.text for reply in replies)
+
+
+async def test_an_offline_relay_and_camera_show_as_such_and_rooms_without_status_say_no_data(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    await link_user(emulator, anna, account=SECOND_ACCOUNT)
+    anna.language_code = "de"  # she switches her Telegram to German
+    await simulator.set_device_online(SECOND_RELAY_ID, False)
+    await simulator.set_device_online(SECOND_CAMERA_ID, False)
+    await emulator.send_message(anna, None, "/status")
+    status = await emulator.wait_for_message(
+        emulator.private_chat(anna), predicate=lambda m: m.text.startswith("🏠"), timeout=TIMEOUT
+    )
+    assert "📷 Cottage camera: offline" in status.text
+    assert "🌡 Cottage room: keine Daten" in status.text  # homestatus has no rooms while the relay is away
+    assert "⚠️ Offline: Cottage relay" in status.text
+    assert labels(status) == ["🛡 Sicherheit", "🌡 Heizung", "🎬 Szenarien", "📷 Kameras", "🔄 Aktualisieren"]
