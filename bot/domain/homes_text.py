@@ -1,18 +1,10 @@
-"""Texts of /homes and the minimal /status: plain data in, one message out."""
+"""Texts of /homes: plain data in, one message out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.i18n import Translate
-
-
-@dataclass(frozen=True)
-class DeviceLine:
-    name: str
-    is_camera: bool
-    reachable: bool
 
 
 def homes_list_text(
@@ -32,20 +24,4 @@ def homes_list_text(
         lines += ["", _("Your Netatmo link needs renewing: tap Relink.")]
     else:
         lines += ["", _("/status shows whether everything is online.")]
-    return "\n".join(lines)
-
-
-def home_status_text(
-    _: Translate, home_name: str, devices: Sequence[DeviceLine], *, problem: str = ""
-) -> str:
-    lines = [f"🏠 {home_name}"]
-    if problem:
-        lines.append(problem)
-        return "\n".join(lines)
-    if not devices:
-        lines.append(_("No cameras or alarms."))
-    for device in devices:
-        icon = "📷" if device.is_camera else "🔥"
-        state = _("online") if device.reachable else _("offline")
-        lines.append(f"{icon} {device.name}: {state}")
     return "\n".join(lines)

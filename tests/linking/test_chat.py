@@ -243,8 +243,10 @@ async def test_codes_states_and_tokens_never_reach_the_logs(
     await emulator.send_message(ben, None, pasted.redirect_url)
     await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
     await simulator.expire_tokens(DEMO_ACCOUNT)
-    await emulator.send_message(anna, None, "/status")  # forces a refresh: a second pair
-    await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    await emulator.send_message(anna, None, "/status")
+    picker = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    await emulator.press_button(anna, picker, text="🏠 Demo House")  # forces a refresh: a second pair
+    await emulator.wait_for_edit(picker, timeout=TIMEOUT)
     secrets = {granted.state, pasted.state}
     for redirect in (granted.redirect_url, pasted.redirect_url):
         secrets.add(parse_qs(urlsplit(redirect).query)["code"][0])
@@ -266,7 +268,9 @@ async def test_link_refresh_and_unlink_on_each_database(
     await link_user(emulator, anna)  # relink: same rows, new tokens
     await simulator.expire_tokens(DEMO_ACCOUNT)
     await emulator.send_message(anna, None, "/status")
-    status = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    picker = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
+    await emulator.press_button(anna, picker, text="🏠 Demo House")
+    status = await emulator.wait_for_edit(picker, timeout=TIMEOUT)
     assert ": online" in status.text
     assert (await _rows(runtime, NetatmoLink))[0].token_version == 2
     await emulator.send_message(anna, None, "/unlink")

@@ -11,7 +11,7 @@ from typing import Any
 from standins.netatmo_sim.world import thermal
 from standins.netatmo_sim.world.device_fields import status_of, topology_of
 from standins.netatmo_sim.world.device_types import DEVICE_TYPES
-from standins.netatmo_sim.world.model import Account, Device, Event, Home, Schedule, SubEvent
+from standins.netatmo_sim.world.model import Account, Device, Event, Home, Room, Schedule, SubEvent
 from standins.netatmo_sim.world.world import World
 
 
@@ -88,6 +88,18 @@ def schedule_json(sched: Schedule) -> dict[str, Any]:
     return out
 
 
+def room_topology(room: Room, devices: list[Device]) -> dict[str, Any]:
+    """One homesdata room: the real API lists its modules twice, as `module_ids` and `modules`."""
+    module_ids = [d.id for d in devices if d.room_id == room.id]
+    return {
+        "id": room.id,
+        "name": room.name,
+        "type": room.type,
+        "module_ids": module_ids,
+        "modules": list(module_ids),
+    }
+
+
 def home_topology(world: World, home: Home, scopes: frozenset[str]) -> dict[str, Any]:
     """One homesdata home."""
     view = View(world)
@@ -100,15 +112,7 @@ def home_topology(world: World, home: Home, scopes: frozenset[str]) -> dict[str,
         "coordinates": list(home.coordinates),
         "country": home.country,
         "timezone": home.timezone,
-        "rooms": [
-            {
-                "id": r.id,
-                "name": r.name,
-                "type": r.type,
-                "module_ids": [d.id for d in devices if d.room_id == r.id],
-            }
-            for r in home.rooms.values()
-        ],
+        "rooms": [room_topology(r, devices) for r in home.rooms.values()],
         "modules": [],
         "therm_setpoint_default_duration": home.default_duration,
         "therm_mode": home.therm_mode,

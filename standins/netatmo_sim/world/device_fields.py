@@ -44,6 +44,7 @@ DYNAMIC: dict[str, Callable[[Device, StatusContext], Any]] = {
     "bridge": lambda dev, ctx: dev.bridge,
     "reachable": lambda dev, ctx: dev.reachable,
     "last_seen": lambda dev, ctx: ctx.now - 120,
+    "last_message": lambda dev, ctx: ctx.now - 120,
     "last_activity": lambda dev, ctx: int(dev.state.get("_last_activity", ctx.now - 3600)),
     "boiler_status": lambda dev, ctx: ctx.boiler_on(dev.home_id),
     "power": _power,

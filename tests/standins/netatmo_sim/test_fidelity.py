@@ -25,6 +25,9 @@ from aiortc import RTCPeerConnection
 
 from standins.netatmo_sim import Simulator
 from standins.netatmo_sim.world import demo
+from standins.netatmo_sim.world.device_fields import initial_state, status_of, topology_of
+from standins.netatmo_sim.world.device_types import DEVICE_TYPES
+from standins.netatmo_sim.world.model import Device
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "netatmo" / "fixtures"
 
@@ -36,6 +39,15 @@ UNCOVERED_TOPOLOGY = {"NSD", "NCO"}
 UNCOVERED_STATUS = {"NSD", "NCO"}
 # NLFN (dimmer with neutral) reports the same status fields as NLF (2-wire dimmer).
 STATUS_ALIAS = {"NLFN": "NLF"}
+# Keys a fixture carries that the simulator may leave out, each for a reason of the real API.
+OPTIONAL_KEYS = frozenset(
+    {
+        "home.cooling_mode",  # only homes whose temperature_control_mode is cooling; the world heats
+        "rooms.therm_relay",  # only rooms heated through an OpenTherm relay (OTH), a type the world lacks
+        "rooms.true_temperature_available",  # likewise OTH rooms only
+        "status_rooms.humidity",  # only rooms driven by a Smarther (BNS), a type the world lacks
+    }
+)
 # Security webhook keys Netatmo documents that no captured payload happens to carry.
 DOCUMENTED_WEBHOOK_EXTRAS = frozenset({"module_id", "event_list"})
 
@@ -132,6 +144,21 @@ def compare(sim: Shape, fixture: Shape, path: str = "$", extra_ok: frozenset[str
     return problems
 
 
+def absent(sim: Shape, fixture: Shape, path: str = "$", optional: frozenset[str] = frozenset()) -> list[str]:
+    """Keys some fixture of this kind carries that the simulator never emits (the read side must carry
+    every key real devices of the same types do); `optional` names the paths allowed to be missing."""
+    problems: list[str] = []
+    if "dict" in sim.types and "dict" in fixture.types:
+        for key in sorted(set(fixture.keys) - set(sim.keys)):
+            if f"{path}.{key}" not in optional:
+                problems.append(f"{path}.{key}: in a fixture, never emitted")
+        for key in set(sim.keys) & set(fixture.keys):
+            problems += absent(sim.keys[key], fixture.keys[key], f"{path}.{key}", optional)
+    if sim.items is not None and fixture.items is not None:
+        problems += absent(sim.items, fixture.items, f"{path}[]", optional)
+    return problems
+
+
 def by_kind(items: Iterable[dict[str, Any]], key: str = "type") -> dict[str, list[dict[str, Any]]]:
     """Group list items by their kind (module type, event type...)."""
     out: dict[str, list[dict[str, Any]]] = {}
@@ -148,8 +175,19 @@ def without(value: dict[str, Any], *keys: str) -> dict[str, Any]:
 # -- the simulator against the fixtures -------------------------------------------------------
 
 
-def assert_same(sim: Any, fixture_shape: Any, what: str, extra_ok: frozenset[str] = frozenset()) -> None:
-    problems = compare(shape(sim) if not hasattr(sim, "types") else sim, fixture_shape, what, extra_ok)
+def assert_same(
+    sim: Any,
+    fixture_shape: Any,
+    what: str,
+    extra_ok: frozenset[str] = frozenset(),
+    *,
+    complete: bool = False,
+) -> None:
+    """Same structure; with `complete`, also every key the fixtures carry (see `absent`)."""
+    sim_shape = shape(sim) if not hasattr(sim, "types") else sim
+    problems = compare(sim_shape, fixture_shape, what, extra_ok)
+    if complete:
+        problems += absent(sim_shape, fixture_shape, what, OPTIONAL_KEYS)
     assert not problems, "\n".join(problems)
 
 
@@ -167,19 +205,22 @@ async def test_homesdata_matches_fixtures(api: Any) -> None:
     maps = frozenset({"module_offset"})
     lists = ("rooms", "modules", "schedules", "persons")
     assert_same(
-        union(without(h, *lists) for h in sim_homes), union(without(h, *lists) for h in fix_homes), "home"
+        union(without(h, *lists) for h in sim_homes),
+        union(without(h, *lists) for h in fix_homes),
+        "home",
+        complete=True,
     )
     assert_same(payload["body"]["user"], shape(fixtures[0]["body"]["user"]), "user")
     for key in ("rooms", "persons"):
         sim_items = [x for h in sim_homes for x in h.get(key, [])]
         assert sim_items, key
-        assert_same(union(sim_items), union(x for h in fix_homes for x in h.get(key, [])), key)
+        assert_same(union(sim_items), union(x for h in fix_homes for x in h.get(key, [])), key, complete=True)
     fix_modules = by_kind(m for h in fix_homes for m in h.get("modules", []))
     sim_modules = by_kind(m for h in sim_homes for m in h["modules"])
     assert set(sim_modules) - set(fix_modules) == UNCOVERED_TOPOLOGY
     for kind, items in sim_modules.items():
         if kind in fix_modules:
-            assert_same(union(items, maps), union(fix_modules[kind], maps), f"modules[{kind}]")
+            assert_same(union(items, maps), union(fix_modules[kind], maps), f"modules[{kind}]", complete=True)
     fix_schedules = by_kind(s for h in fix_homes for s in h.get("schedules", []))
     sim_schedules = by_kind(s for h in sim_homes for s in h.get("schedules", []))
     assert set(sim_schedules) == {"therm"}
@@ -205,13 +246,17 @@ async def test_homestatus_matches_fixtures(api: Any) -> None:
     sim_homes = [payload["body"]["home"], flat["body"]["home"]]
     lists = ("modules", "rooms", "persons")
     assert_same(
-        union(without(h, *lists) for h in sim_homes), union(without(h, *lists) for h in fix_homes), "home"
+        union(without(h, *lists) for h in sim_homes),
+        union(without(h, *lists) for h in fix_homes),
+        "status_home",
+        complete=True,
     )
     for key in ("rooms", "persons"):
         assert_same(
             union(x for h in sim_homes for x in h.get(key, [])),
             union(x for h in fix_homes for x in h.get(key, [])),
-            key,
+            f"status_{key}",
+            complete=True,
         )
     fix_modules = by_kind(m for h in fix_homes for m in h.get("modules", []))
     sim_modules = by_kind(m for h in sim_homes for m in h["modules"])
@@ -219,7 +264,10 @@ async def test_homestatus_matches_fixtures(api: Any) -> None:
     assert set(sim_modules) - covered == UNCOVERED_STATUS
     for kind in covered:
         assert_same(
-            union(sim_modules[kind]), union(fix_modules[STATUS_ALIAS.get(kind, kind)]), f"status[{kind}]"
+            union(sim_modules[kind]),
+            union(fix_modules[STATUS_ALIAS.get(kind, kind)]),
+            f"status[{kind}]",
+            complete=True,
         )
 
 
@@ -416,3 +464,63 @@ async def test_every_payload_kind_matches_the_fixtures(every_push_kind: list[dic
     assert not problems, "\n".join(problems)
     smoke = next(p for p in families["security"] if p["push_type"] == "NSD-smoke")
     assert smoke["sub_type"] == 1
+
+
+def test_the_completeness_check_reports_a_key_the_simulator_leaves_out() -> None:
+    fixture = union([{"id": "1", "modules": ["a"]}, {"id": "2"}])
+    assert absent(shape({"id": "3"}), fixture, "rooms") == ["rooms.modules: in a fixture, never emitted"]
+    assert absent(shape({"id": "3", "modules": []}), fixture, "rooms") == []
+    assert compare(shape({"id": "3"}), fixture, "rooms") == []  # the old rule alone let it pass
+
+
+class _Context:
+    """What the status resolvers ask of the world, for devices rendered outside any home."""
+
+    now = 1_700_000_000
+
+    def camera_url(self, device: Device) -> str:
+        return "http://127.0.0.1:9/_cam/x,,"
+
+    def boiler_on(self, home_id: str) -> bool:
+        return True
+
+    def weather(self, device: Device) -> dict[str, Any]:
+        keys = ("temperature", "co2", "humidity", "noise", "pressure", "absolute_pressure")
+        return dict.fromkeys(keys, 10.0)
+
+
+def test_every_device_type_carries_the_keys_of_its_fixtures() -> None:
+    """Each type of the table, placed the way the fixtures place it, against every fixture module of
+    that type: also the types no demo home holds yet (OpenTherm, Smarther)."""
+    homes = [
+        h
+        for f in ("homesdata.json", "homesdata_multi.json")
+        for h in load_fixture(f"pyatmo/{f}")["body"]["homes"]
+    ]
+    topologies = by_kind(m for h in homes for m in h.get("modules", []))
+    status_fixture = load_fixture("pyatmo/homestatus_91763b24c43d3e344f424e8b.json")["body"]["home"]
+    statuses = by_kind(status_fixture["modules"])
+    assert {"OTH", "OTM", "BNS"} <= set(DEVICE_TYPES)
+    checked = 0
+    for kind in DEVICE_TYPES:
+        fixtures = topologies.get(kind)
+        if fixtures is None:
+            assert kind in UNCOVERED_TOPOLOGY, kind
+            continue
+        device = Device(
+            "aa:bb",
+            kind,
+            "Name",
+            "home",
+            state=initial_state(kind),
+            room_id="1" if any("room_id" in m for m in fixtures) else None,
+            bridge="cc:dd" if any("bridge" in m for m in fixtures) else None,
+        )
+        maps = frozenset({"module_offset"})
+        topology = shape(topology_of(device, _Context()), maps)
+        assert_same(topology, union(fixtures, maps), f"topology[{kind}]", complete=True)
+        status = statuses.get(STATUS_ALIAS.get(kind, kind))
+        if status is not None:
+            assert_same(status_of(device, _Context()), union(status), f"status[{kind}]", complete=True)
+        checked += 1
+    assert checked >= 18

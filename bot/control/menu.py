@@ -1,0 +1,126 @@
+"""What the control screens share: the home picker, the navigation row under a home's status, Back, the
+link a screen reads Netatmo through, and the age after which a menu no longer acts.
+
+Every control feature enters a home by the callback data `<feature>:home:<home_id>` (status "st",
+security "sec", heating "heat", scenarios "scn", cameras "cam"), so the picker and the navigation row
+are built here once and each feature only answers its own entry point. Back always returns to the
+home's status ("st:home:<home_id>"), which re-reads Netatmo and edits the same message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.chat import callbacks
+from bot.chat.common import Context, remember, services, tr
+from bot.domain.permissions import Membership
+from bot.i18n import N_, Translate
+from bot.linking import texts as link_texts
+from bot.netatmo.gateway import NetatmoGateway
+from bot.storage import homes as homes_repo
+from bot.storage.models import Home
+
+STATUS = "st"
+SECURITY = "sec"
+HEATING = "heat"
+SCENARIOS = "scn"
+CAMERAS = "cam"
+ENTRY = "home"  # the action every feature's entry point answers: `<feature>:home:<home_id>`
+
+# Netatmo home ids are 24 hex digits; the simulator and old fixtures use other short ids.
+HOME_ARG = callbacks.matching(re.compile(r"[0-9A-Za-z_-]{1,40}"))
+
+# A menu older than this (since its last edit) answers that it expired and does nothing: what it shows
+# is stale, and pressing an old button must not act on a home that may have changed meanwhile.
+MENU_EXPIRY = timedelta(hours=24)
+EXPIRED = N_("This menu has expired. Send the command again for a fresh one.")
+
+
+def entry(feature: str, home_id: str) -> str:
+    """The callback data that opens `feature`'s screen for a home."""
+    return callbacks.encode(feature, ENTRY, home_id)
+
+
+def back_button(_: Translate, home_id: str) -> InlineKeyboardButton:
+    """« Back: to the home's status (re-read, edited in place)."""
+    return InlineKeyboardButton(_("« Back"), callback_data=entry(STATUS, home_id))
+
+
+def back_row(_: Translate, home_id: str) -> list[InlineKeyboardButton]:
+    return [back_button(_, home_id)]
+
+
+def navigation_rows(_: Translate, home_id: str) -> list[list[InlineKeyboardButton]]:
+    """Security / Heating / Scenarios / Cameras / Refresh, under a home's status."""
+
+    def button(label: str, feature: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=entry(feature, home_id))
+
+    return [
+        [button(_("🛡 Security"), SECURITY), button(_("🌡 Heating"), HEATING)],
+        [button(_("🎬 Scenarios"), SCENARIOS), button(_("📷 Cameras"), CAMERAS)],
+        [button(_("🔄 Refresh"), STATUS)],
+    ]
+
+
+def navigation_keyboard(_: Translate, home_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(navigation_rows(_, home_id))
+
+
+def refresh_keyboard(_: Translate, home_id: str) -> InlineKeyboardMarkup:
+    """Only Refresh: under a home whose status could not be read."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("🔄 Refresh"), callback_data=entry(STATUS, home_id))]]
+    )
+
+
+def picker_keyboard(homes: Sequence[Home], feature: str = STATUS) -> InlineKeyboardMarkup:
+    """One button per home, opening `feature`'s screen for it."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"🏠 {home.name}", callback_data=entry(feature, home.id))] for home in homes]
+    )
+
+
+def picker_text(_: Translate) -> str:
+    return _("Which home?")
+
+
+def expired(message: Message, now: datetime | None = None) -> bool:
+    """Whether the menu `message` is older than MENU_EXPIRY since it was last shown."""
+    shown = message.edit_date or message.date
+    if shown.tzinfo is None:
+        shown = shown.replace(tzinfo=UTC)
+    return (now or datetime.now(UTC)) - shown > MENU_EXPIRY
+
+
+async def link_for(gateway: NetatmoGateway, membership: Membership | None, home_id: str) -> int | None:
+    """The link to read a home through: the presser's own when they have one for it, else the link
+    that serves the home (a member without a Netatmo account looks through an owner's)."""
+    if membership is not None and membership.link_id is not None:
+        return membership.link_id
+    return await gateway.link_for_home(home_id)
+
+
+async def command_home(update: Update, context: Context, feature: str) -> tuple[Home, Membership] | None:
+    """The start of a control command (/status, /heating...): the sender's home and membership when
+    they belong to exactly one; otherwise None, after answering with the picker (whose buttons open
+    `feature`'s screen) or with how to link when they belong to none."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return None
+    await remember(update, context)
+    _ = tr(update)
+    async with services(context).sessions() as session:
+        homes = await homes_repo.member_homes(session, user.id)
+        membership = await homes_repo.membership(session, homes[0].id, user.id) if len(homes) == 1 else None
+    if not homes:
+        await message.reply_text(link_texts.not_linked_text(_))
+        return None
+    if len(homes) > 1 or membership is None:
+        await message.reply_text(picker_text(_), reply_markup=picker_keyboard(homes, feature))
+        return None
+    return homes[0], membership
