@@ -11,7 +11,7 @@ from bot.alerts import buttons as alert_buttons
 from bot.chat import fallback, start
 from bot.chat.common import SERVICES_KEY
 from bot.chat.telegram_request import AiohttpRequest
-from bot.control import homes
+from bot.control import cameras, devices, events, homes, security
 from bot.linking import chat as linking
 from bot.services import Services
 from bot.subscriptions import mute, settings, subscribe
@@ -23,6 +23,10 @@ FEATURES: tuple[Registrar, ...] = (
     start.register,
     linking.register,
     homes.register,
+    security.register,
+    cameras.register,
+    events.register,
+    devices.register,
     alert_buttons.register,
     subscribe.register,
     settings.register,
