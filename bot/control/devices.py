@@ -53,7 +53,7 @@ def device_state(_: Translate, device: Device) -> str:
         if device.position is None:
             return _("position unknown")
         return _("open {percent} %").format(percent=device.position)
-    parts = [_("on") if device.on else _("off")]
+    parts = [_("switched on") if device.on else _("switched off")]
     if device.dimmable and device.on and device.brightness is not None:
         parts.append(f"{device.brightness} %")
     if device.power is not None and device.kind == "plug":
@@ -83,8 +83,8 @@ def device_screen(_: Translate, home_id: str, device: Device) -> Edit:
     if device.kind in ("light", "plug"):
         rows.append(
             [
-                button(_("On"), FEATURE, "on", home_id, packed, 1),
-                button(_("Off"), FEATURE, "on", home_id, packed, 0),
+                button(_("Switch on"), FEATURE, "on", home_id, packed, 1),
+                button(_("Switch off"), FEATURE, "on", home_id, packed, 0),
             ]
         )
         if device.dimmable:
@@ -144,7 +144,7 @@ async def _device(press: Press) -> Outcome:
 
 def _describe(_: Translate, action: str, value: int) -> str:
     if action == "on":
-        return _("on") if value else _("off")
+        return _("switched on") if value else _("switched off")
     if action == "br":
         return f"{value} %"
     if value == SHUTTER_STOP:
@@ -196,7 +196,7 @@ async def _set(press: Press) -> Outcome:
         return failed(press, error, {"device_id": unpack(press.args[1]), "after": value})
     wanted = _describe(_, press.action, value)
     detail = {"device_id": device.id, "before": device_state(_, device), "after": device_state(_, after)}
-    notice = _("{icon} {who} set {device} to {state}.").format(
+    notice = _("{icon} {who}: {device} → {state}.").format(
         icon=ICONS[device.kind], who=who(press), device=html.escape(device.name), state=wanted
     )
     return Outcome(

@@ -83,7 +83,8 @@ def menu_expired(press: Press) -> bool:
 
 
 def expired_outcome(press: Press, command: str) -> Outcome:
-    text = press.tr("This menu has expired. Send {command} again.").format(command=command)
+    _ = press.tr
+    text = _("This menu has expired. Send {command} again.").format(command=command)
     return Outcome(answer=text, alert=True)
 
 
@@ -190,7 +191,7 @@ def camera_state(_: Translate, camera: Camera) -> str:
     return " · ".join(parts)
 
 
-FLOOD_LABELS = {"on": N_("on"), "off": N_("off"), "auto": N_("auto")}
+FLOOD_LABELS = {"on": N_("always on"), "off": N_("always off"), "auto": N_("automatic")}
 
 
 def security_screen(
@@ -373,11 +374,11 @@ async def set_camera_monitoring(press: Press, *, render_screen: Render) -> Outco
     except NetatmoError as error:
         return failed(press, error, {"device_id": device_id, "after": press.args[2]})
     before = {True: "on", False: "off", None: "unknown"}[camera.monitoring]
-    answer = (_("Monitoring is on on {camera}.") if on else _("Monitoring is off on {camera}.")).format(
+    answer = (_("Monitoring is on for {camera}.") if on else _("Monitoring is off on {camera}.")).format(
         camera=camera.name
     )
     notice = (
-        _("⏻ {who} turned monitoring on on {camera}.")
+        _("⏻ {who} turned monitoring on for {camera}.")
         if on
         else _("⏻ {who} turned monitoring off on {camera}.")
     ).format(who=who(press), camera=html.escape(camera.name))

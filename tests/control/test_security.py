@@ -50,7 +50,7 @@ async def test_security_screen_and_monitoring_switch(emulator: Any, simulator: A
     screen = await open_home(emulator, anna, group)
     assert "Security and scenarios — Demo House" in screen.text
     assert "Hall camera: monitoring on" in screen.text
-    assert "Garden camera: monitoring on · floodlight auto" in screen.text
+    assert "Garden camera: monitoring on · floodlight automatic" in screen.text
     assert "Home: John · Away: Jane" in screen.text
     buttons = data_of(screen)
     assert f"scn:mon:{HOME_ONE_ID}:{INDOOR}:off" in buttons
@@ -95,9 +95,9 @@ async def test_arm_disarm_and_floodlight(emulator: Any, simulator: Any, househol
         assert monitoring(simulator, camera) == "on"
 
     answer, screen = await press_and_edit(emulator, anna, screen, f"scn:fl:{HOME_ONE_ID}:{OUTDOOR}:on")
-    assert answer.text == "Floodlight of Garden camera: on."
+    assert answer.text == "Floodlight of Garden camera: always on."
     assert simulator.world.home(HOME_ONE_ID).devices[OUTDOOR_CAMERA_ID].state["floodlight"] == "on"
-    assert "floodlight on" in screen.text
+    assert "floodlight always on" in screen.text
     # no notice in a private chat: only the presser is there
     assert not [
         m for m in emulator.messages(emulator.private_chat(anna)) if "set the floodlight" in (m.text or "")
