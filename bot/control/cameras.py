@@ -18,7 +18,7 @@ from telegram.ext import Application, CommandHandler
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context
 from bot.control.events import home_names, send_album
-from bot.control.security import (
+from bot.control.security_common import (
     CONTROL_REFUSAL,
     DEVICE_ARG,
     HOME_ARG,

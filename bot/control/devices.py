@@ -15,7 +15,7 @@ from telegram.ext import Application
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
-from bot.control.security import (
+from bot.control.security_common import (
     CONTROL_REFUSAL,
     DEVICE_ARG,
     HOME_ARG,

@@ -19,7 +19,7 @@ from telegram.ext import Application, CommandHandler
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context
-from bot.control.security import (
+from bot.control.security_common import (
     HOME_ARG,
     VIEW_REFUSAL,
     anyone,

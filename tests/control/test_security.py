@@ -171,3 +171,19 @@ async def test_unreachable_camera_and_throttling_are_explained(
     await simulator.fail_next("setstate", 429, 26, count=10)
     answer = await press(emulator, anna, screen, f"scn:fl:{HOME_ONE_ID}:{OUTDOOR}:on")
     assert answer.show_alert and answer.text
+
+
+async def test_expired_menu_says_so_and_does_nothing(
+    emulator: Any, simulator: Any, household: Any, monkeypatch: Any
+) -> None:
+    from bot.control import security_common
+
+    _runtime, anna, _bob, group = household
+    screen = await open_home(emulator, anna, group)
+    edits = len(screen.edits)
+    monkeypatch.setattr(security_common, "MENU_TTL", -1.0)
+    for data in (f"scn:mon:{HOME_ONE_ID}:{INDOOR}:off", f"scn:home:{HOME_ONE_ID}", f"scn:dis:{HOME_ONE_ID}"):
+        answer = await press(emulator, anna, screen, data)
+        assert answer.show_alert and answer.text == "This menu has expired. Send /scenarios again."
+    assert not await writes(simulator)
+    assert len(screen.edits) == edits
