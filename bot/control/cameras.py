@@ -44,6 +44,7 @@ from bot.domain.permissions import Action
 from bot.i18n import N_, Translate
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import NetatmoError
+from bot.netatmo.security import SecurityView
 from bot.services import Services
 
 LOG = logging.getLogger(__name__)
@@ -53,26 +54,23 @@ LIVE_FEATURE = "live"
 LAST_EVENTS = 5
 
 
-async def render(svc: Services, link_id: int, home_id: str, _: Translate) -> Edit:
-    view = await netatmo_security.security_view(gateway_of(svc), link_id, home_id)
+def list_screen(_: Translate, view: SecurityView) -> Edit:
     lines = [_("<b>📷 Cameras — {home}</b>").format(home=html.escape(view.name))]
     lines += [f"📷 {html.escape(c.name)}: {camera_state(_, c)}" for c in view.cameras]
     if not view.cameras:
         lines.append(_("No cameras in this home."))
+    home_id = view.home_id
     rows = [[button(f"📷 {c.name}", FEATURE, "c", home_id, pack(c.id))] for c in view.cameras]
     rows.append([button(_("🔄 Refresh"), FEATURE, "home", home_id), button(_("« Homes"), FEATURE, "list")])
     return Edit("\n".join(lines), InlineKeyboardMarkup(rows))
 
 
-async def render_camera(
-    svc: Services, link_id: int, home_id: str, device_id: str, _: Translate
-) -> Edit | None:
+def camera_screen(_: Translate, view: SecurityView, device_id: str) -> Edit | None:
     """One camera's screen; None when the home has no such camera."""
-    view = await netatmo_security.security_view(gateway_of(svc), link_id, home_id)
     camera = view.camera(device_id)
     if camera is None:
         return None
-    packed = pack(camera.id)
+    home_id, packed = view.home_id, pack(camera.id)
     text = f"<b>📷 {html.escape(camera.name)}</b> — {html.escape(view.name)}\n{camera_state(_, camera)}"
     rows: list[list[InlineKeyboardButton]] = []
     if camera.can_monitor and camera.reachable:
@@ -89,6 +87,10 @@ async def render_camera(
     rows.append([button(_("🔴 Live"), LIVE_FEATURE, "cam", home_id, packed)])
     rows.append([button(_("« Back"), FEATURE, "home", home_id)])
     return Edit(text, InlineKeyboardMarkup(rows))
+
+
+async def render(svc: Services, link_id: int, home_id: str, _: Translate) -> Edit:
+    return list_screen(_, await netatmo_security.security_view(gateway_of(svc), link_id, home_id))
 
 
 async def cameras_command(update: Update, context: Context) -> None:
@@ -126,7 +128,8 @@ async def _camera(press: Press) -> Outcome:
         return expired_outcome(press, "/cameras")
     try:
         link_id = await press_link(press)
-        edit = await render_camera(press.services, link_id, press.args[0], unpack(press.args[1]), press.tr)
+        view = await netatmo_security.security_view(gateway_of(press.services), link_id, press.args[0])
+        edit = camera_screen(press.tr, view, unpack(press.args[1]))
     except NetatmoError as error:
         return failed(press, error)
     return Outcome(edit=edit) if edit is not None else press.invalid()
@@ -144,11 +147,10 @@ async def _monitoring(press: Press) -> Outcome:
         return expired_outcome(press, "/cameras")
     device_id = unpack(press.args[1])
 
-    async def screen(svc: Services, link_id: int, home_id: str, _: Translate) -> Edit:
-        edit = await render_camera(svc, link_id, home_id, device_id, _)
-        return edit if edit is not None else await render(svc, link_id, home_id, _)
+    async def draw(link_id: int, view: SecurityView) -> Edit:
+        return camera_screen(press.tr, view, device_id) or list_screen(press.tr, view)
 
-    return await set_camera_monitoring(press, render_screen=screen)
+    return await set_camera_monitoring(press, draw=draw)
 
 
 @BUTTONS.outside_transaction(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
@@ -185,15 +186,17 @@ async def _set(press: Press) -> Outcome:
             return press.invalid()
         gateway = gateway_of(press.services)
         home_id = press.args[0]
-        if press.action == "on":
+        if already(press.action, device, value):  # a double tap or a stale menu: nothing to send
+            pass
+        elif press.action == "on":
             await netatmo_devices.set_device(gateway, link_id, home_id, device, on=bool(value))
         elif press.action == "br":
             await netatmo_devices.set_device(gateway, link_id, home_id, device, on=True, brightness=value)
         else:
             await netatmo_devices.set_device(gateway, link_id, home_id, device, target_position=value)
-        after = _find(await netatmo_devices.home_devices(gateway, link_id, home_id), press.args[1]) or device
     except NetatmoError as error:
         return failed(press, error, {"device_id": unpack(press.args[1]), "after": value})
+    after = applied(press.action, device, value)
     wanted = _describe(_, press.action, value)
     detail = {"device_id": device.id, "before": device_state(_, device), "after": device_state(_, after)}
     notice = _("{icon} {who}: {device} → {state}.").format(
@@ -205,6 +208,25 @@ async def _set(press: Press) -> Outcome:
         notice=notice if in_group(press) else None,
         audits=[press.audit(detail)],
     )
+
+
+def applied(action: str, device: Device, value: int) -> Device:
+    """The device once Netatmo carried out the accepted change, drawn without asking again (each read
+    costs two requests of the user's budget)."""
+    if action == "on":
+        return replace(device, on=bool(value))
+    if action == "br":
+        return replace(device, on=True, brightness=value)
+    return device if value == SHUTTER_STOP else replace(device, position=value)
+
+
+def already(action: str, device: Device, value: int) -> bool:
+    """Whether the device is already where the button would put it."""
+    if action == "on":
+        return device.on is bool(value)
+    if action == "br":
+        return device.on is True and device.brightness == value
+    return value != SHUTTER_STOP and device.position == value
 
 
 def _fits(action: str, device: Device) -> bool:

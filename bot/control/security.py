@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -32,9 +31,11 @@ from bot.control.security_common import (
     HOME_ARG,
     ON_OFF,
     VIEW_REFUSAL,
+    Draw,
     anyone,
     button,
     camera_state,
+    changed,
     command_screen,
     expired_outcome,
     failed,
@@ -54,7 +55,7 @@ from bot.domain.permissions import Action
 from bot.i18n import N_, Translate
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import NetatmoError
-from bot.netatmo.security import SecurityView
+from bot.netatmo.security import SecurityView, with_cameras, with_persons
 from bot.services import Services
 
 LOG = logging.getLogger(__name__)
@@ -128,10 +129,21 @@ def security_screen(
 
 
 async def render(svc: Services, link_id: int, home_id: str, _: Translate) -> Edit:
+    view = await netatmo_security.security_view(gateway_of(svc), link_id, home_id)
+    return await _screen(svc, link_id, view, _)
+
+
+async def _screen(svc: Services, link_id: int, view: SecurityView, _: Translate) -> Edit:
     gateway = gateway_of(svc)
-    view = await netatmo_security.security_view(gateway, link_id, home_id)
-    items = await netatmo_security.scenarios(gateway, link_id, home_id) if view.has_gateway else []
+    items = await netatmo_security.scenarios(gateway, link_id, view.home_id) if view.has_gateway else []
     return security_screen(_, view, items)
+
+
+def _draw(press: Press) -> Draw:
+    async def draw(link_id: int, view: SecurityView) -> Edit:
+        return await _screen(press.services, link_id, view, press.tr)
+
+    return draw
 
 
 async def scenarios_command(update: Update, context: Context) -> None:
@@ -170,20 +182,6 @@ async def _home(press: Press) -> Outcome:
     return Outcome(edit=edit)
 
 
-async def _after(
-    press: Press, link_id: int, answer: str, notice: str | None, detail: dict[str, Any]
-) -> Outcome:
-    """The screen redrawn from Netatmo after a change, its answer, audit row and group notice."""
-    try:
-        edit: Edit | None = await render(press.services, link_id, press.args[0], press.tr)
-    except NetatmoError as error:  # the change went through; only the redraw failed
-        LOG.info("control_redraw_failed user=%s error=%s", press.user.id, error.kind)
-        edit = None
-    return Outcome(
-        answer=answer, edit=edit, notice=notice if in_group(press) else None, audits=[press.audit(detail)]
-    )
-
-
 @BUTTONS.outside_transaction(
     "arm", "dis", args=(HOME_ARG,), permission=Action.CONTROL, audit="security.arm", refusal=CONTROL_REFUSAL
 )
@@ -194,25 +192,25 @@ async def _arm(press: Press) -> Outcome:
     on = press.action == "arm"
     try:
         link_id, view = await security_now(press)
-        changed = [c for c in view.cameras if c.can_monitor and c.reachable and c.monitoring is not on]
-        for camera in changed:
+        switching = [c for c in view.cameras if c.can_monitor and c.reachable and c.monitoring is not on]
+        for camera in switching:
             await gateway_of(press.services).set_monitoring(link_id, view.home_id, camera.id, on)
     except NetatmoError as error:
         return failed(press, error, {"on": on})
-    names = ", ".join(c.name for c in changed) or "—"
+    names = ", ".join(c.name for c in switching) or "—"
     if on:
         answer, notice = _("Armed: monitoring is on."), _("🛡 {who} armed {home}.")
     else:
         answer, notice = _("Disarmed: monitoring is off."), _("🔓 {who} disarmed {home}.")
     detail = {
-        "cameras": [c.id for c in changed],
+        "cameras": [c.id for c in switching],
         "before": "off" if on else "on",
         "after": "on" if on else "off",
         "names": names,
     }
-    return await _after(
-        press, link_id, answer, notice.format(who=who(press), home=html.escape(view.name)), detail
-    )
+    after = with_cameras(view, {c.id for c in switching}, monitoring=on)
+    text = notice.format(who=who(press), home=html.escape(view.name))
+    return await changed(press, link_id, _draw(press), after, answer, text, detail)
 
 
 @BUTTONS.outside_transaction(
@@ -225,7 +223,7 @@ async def _arm(press: Press) -> Outcome:
 async def _monitoring(press: Press) -> Outcome:
     if menu_expired(press):
         return expired_outcome(press, "/scenarios")
-    return await set_camera_monitoring(press, render_screen=render)
+    return await set_camera_monitoring(press, draw=_draw(press))
 
 
 @BUTTONS.outside_transaction(
@@ -245,9 +243,10 @@ async def _floodlight(press: Press) -> Outcome:
         camera = view.camera(device_id)
         if camera is None or camera.floodlight is None:
             return press.invalid()
-        await netatmo_security.set_floodlight(
-            gateway_of(press.services), link_id, view.home_id, device_id, mode
-        )
+        if camera.floodlight != mode:  # a double tap asks for what already is
+            await netatmo_security.set_floodlight(
+                gateway_of(press.services), link_id, view.home_id, device_id, mode
+            )
     except NetatmoError as error:
         return failed(press, error, {"device_id": device_id, "after": mode})
     label = _(FLOOD_LABELS[mode])
@@ -255,9 +254,9 @@ async def _floodlight(press: Press) -> Outcome:
     notice = _("💡 {who} set the floodlight of {camera} to {mode}.").format(
         who=who(press), camera=html.escape(camera.name), mode=label
     )
-    return await _after(
-        press, link_id, answer, notice, {"device_id": device_id, "before": camera.floodlight, "after": mode}
-    )
+    detail = {"device_id": device_id, "before": camera.floodlight, "after": mode}
+    after = with_cameras(view, {device_id}, floodlight=mode)
+    return await changed(press, link_id, _draw(press), after, answer, notice, detail)
 
 
 @BUTTONS.outside_transaction(
@@ -276,10 +275,10 @@ async def _persons(press: Press) -> Outcome:
         if home_now:
             if not view.persons:
                 return press.invalid()
-            await netatmo_security.set_persons_home(
-                gateway, link_id, view.home_id, [p.id for p in view.persons]
-            )
-        else:
+            if not all(p.home for p in view.persons):  # a double tap asks for what already is
+                ids = [p.id for p in view.persons]
+                await netatmo_security.set_persons_home(gateway, link_id, view.home_id, ids)
+        elif not view.persons or any(p.home for p in view.persons):
             await netatmo_security.set_persons_away(gateway, link_id, view.home_id)
     except NetatmoError as error:
         return failed(press, error, {"home": home_now})
@@ -289,9 +288,8 @@ async def _persons(press: Press) -> Outcome:
     else:
         answer, notice = _("Everyone is marked away."), _("🚶 {who} marked everyone away from {home}.")
     detail = {"before": before, "after": "home" if home_now else "away"}
-    return await _after(
-        press, link_id, answer, notice.format(who=who(press), home=html.escape(view.name)), detail
-    )
+    text = notice.format(who=who(press), home=html.escape(view.name))
+    return await changed(press, link_id, _draw(press), with_persons(view, home_now), answer, text, detail)
 
 
 async def _scenario(press: Press) -> tuple[int, netatmo_security.Scenario | None]:
@@ -349,7 +347,16 @@ async def _launch(press: Press) -> Outcome:
     notice = _("▶ {who} launched the scenario {name}.").format(
         who=who(press), name=html.escape(scenario.name)
     )
-    return await _after(press, link_id, answer, notice, {"scenario": scenario.key, "after": "launched"})
+    try:  # a scenario changes Legrand devices, not what this screen shows; redrawn for its Back
+        edit: Edit | None = await render(press.services, link_id, press.args[0], _)
+    except NetatmoError:
+        edit = None
+    return Outcome(
+        answer=answer,
+        edit=edit,
+        notice=notice if in_group(press) else None,
+        audits=[press.audit({"scenario": scenario.key, "after": "launched"})],
+    )
 
 
 def register(application: Application) -> None:

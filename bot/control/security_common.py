@@ -24,7 +24,7 @@ from bot.linking import texts as link_texts
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import NetatmoError, NetatmoUnavailable, NotLinked
 from bot.netatmo.gateway import NetatmoGateway
-from bot.netatmo.security import Camera, SecurityView
+from bot.netatmo.security import Camera, SecurityView, with_cameras
 from bot.services import Services
 from bot.storage import homes as homes_repo
 from bot.storage.models import Home
@@ -117,6 +117,8 @@ def picker(_: Translate, homes: Sequence[Home], feature: str, prompt: str) -> Ed
 
 
 Render = Callable[[Services, int, str, Translate], Awaitable[Edit]]
+# Redraws a screen from a view already known (after a change Netatmo accepted), given the link id.
+Draw = Callable[[int, SecurityView], Awaitable[Edit | None]]
 
 
 async def command_screen(update: Update, context: Context, feature: str, render: Render, prompt: str) -> None:
@@ -182,8 +184,9 @@ async def security_now(press: Press) -> tuple[int, SecurityView]:
     return link_id, await netatmo_security.security_view(gateway_of(press.services), link_id, press.args[0])
 
 
-async def set_camera_monitoring(press: Press, *, render_screen: Render) -> Outcome:
-    """Monitoring of the camera in args[1] to args[2] ("on"/"off"); shared with /cameras."""
+async def set_camera_monitoring(press: Press, *, draw: Draw) -> Outcome:
+    """Monitoring of the camera in args[1] to args[2] ("on"/"off"); shared with /cameras, each drawing
+    its own screen afterwards."""
     _ = press.tr
     device_id, on = unpack(press.args[1]), press.args[2] == "on"
     try:
@@ -205,9 +208,25 @@ async def set_camera_monitoring(press: Press, *, render_screen: Render) -> Outco
         else _("⏻ {who} turned monitoring off on {camera}.")
     ).format(who=who(press), camera=html.escape(camera.name))
     detail = {"device_id": device_id, "before": before, "after": press.args[2]}
+    return await changed(
+        press, link_id, draw, with_cameras(view, {device_id}, monitoring=on), answer, notice, detail
+    )
+
+
+async def changed(
+    press: Press,
+    link_id: int,
+    draw: Draw,
+    view: SecurityView,
+    answer: str,
+    notice: str,
+    detail: dict[str, Any],
+) -> Outcome:
+    """After a change Netatmo accepted: the screen redrawn, the answer, the audit row, the group notice."""
     try:
-        edit: Edit | None = await render_screen(press.services, link_id, press.args[0], press.tr)
-    except NetatmoError:
+        edit = await draw(link_id, view)
+    except NetatmoError as error:  # the change went through; only the redraw failed
+        LOG.info("control_redraw_failed user=%s error=%s", press.user.id, error.kind)
         edit = None
     return Outcome(
         answer=answer, edit=edit, notice=notice if in_group(press) else None, audits=[press.audit(detail)]

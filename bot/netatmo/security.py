@@ -8,7 +8,7 @@ dataclasses; the chat features never read raw Netatmo dictionaries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -74,6 +74,17 @@ class SecurityView:
 
     def camera(self, device_id: str) -> Camera | None:
         return next((c for c in self.cameras if c.id == device_id), None)
+
+
+def with_cameras(view: SecurityView, device_ids: set[str], **fields: Any) -> SecurityView:
+    """The view after a change Netatmo accepted (monitoring, floodlight) on some cameras: drawn without
+    asking Netatmo again, which would cost two more requests of the user's budget."""
+    cameras = tuple(replace(c, **fields) if c.id in device_ids else c for c in view.cameras)
+    return replace(view, cameras=cameras)
+
+
+def with_persons(view: SecurityView, home: bool) -> SecurityView:
+    return replace(view, persons=tuple(replace(p, home=home) for p in view.persons))
 
 
 def find_home(body: Any, home_id: str) -> dict[str, Any] | None:
