@@ -74,6 +74,11 @@ async def test_security_screen_and_monitoring_switch(emulator: Any, simulator: A
 
     answer, screen = await press_and_edit(emulator, anna, screen, f"scn:mon:{HOME_ONE_ID}:{INDOOR}:on")
     assert monitoring(simulator, INDOOR_CAMERA_ID) == "on"
+    # monitoring turned off in the Netatmo app: the status screen's Security button (the same screen)
+    # shows the real state
+    await simulator.trigger_event(HOME_ONE_ID, INDOOR_CAMERA_ID, "off")
+    _answer, security = await press_and_edit(emulator, anna, screen, f"sec:home:{HOME_ONE_ID}")
+    assert "Hall camera: monitoring off" in security.text
     rows = await audits(runtime, "security.monitoring")
     assert [(u, o, d["before"], d["after"]) for u, _a, o, d in rows] == [
         (anna.id, "ok", "on", "off"),
@@ -151,6 +156,9 @@ async def test_outsider_presses_change_nothing(emulator: Any, simulator: Any, ho
         answer = await press(emulator, bob, screen, data)
         assert answer.show_alert, data
     assert not await writes(simulator)
+    await emulator.send_message(bob, group, "/scenarios")  # Bob has no home of his own to pick
+    reply = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    assert "/link" in reply.text
     denied = [(u, o) for u, _a, o, _d in await audits(runtime, "s")]
     assert denied and all(row == (bob.id, "denied") for row in denied)
     # forged data: an unknown home, a malformed action, an unknown scenario
