@@ -34,6 +34,7 @@ from bot.control.security_common import (
     home_list,
     known_home,
     menu_expired,
+    once,
     pack,
     press_link,
     set_camera_monitoring,
@@ -142,6 +143,7 @@ async def _camera(press: Press) -> Outcome:
     audit="security.monitoring",
     refusal=CONTROL_REFUSAL,
 )
+@once
 async def _monitoring(press: Press) -> Outcome:
     if menu_expired(press):
         return expired_outcome(press, "/cameras")

@@ -28,6 +28,7 @@ from bot.control.security_common import (
     in_group,
     known_home,
     menu_expired,
+    once,
     pack,
     press_link,
     unpack,
@@ -174,6 +175,7 @@ def _describe(_: Translate, action: str, value: int) -> str:
     audit="device.position",
     refusal=CONTROL_REFUSAL,
 )
+@once
 async def _set(press: Press) -> Outcome:
     _ = press.tr
     if menu_expired(press):

@@ -44,6 +44,7 @@ from bot.control.security_common import (
     in_group,
     known_home,
     menu_expired,
+    once,
     pack,
     press_link,
     security_now,
@@ -185,6 +186,7 @@ async def _home(press: Press) -> Outcome:
 @BUTTONS.outside_transaction(
     "arm", "dis", args=(HOME_ARG,), permission=Action.CONTROL, audit="security.arm", refusal=CONTROL_REFUSAL
 )
+@once
 async def _arm(press: Press) -> Outcome:
     _ = press.tr
     if menu_expired(press):
@@ -220,6 +222,7 @@ async def _arm(press: Press) -> Outcome:
     audit="security.monitoring",
     refusal=CONTROL_REFUSAL,
 )
+@once
 async def _monitoring(press: Press) -> Outcome:
     if menu_expired(press):
         return expired_outcome(press, "/scenarios")
@@ -233,6 +236,7 @@ async def _monitoring(press: Press) -> Outcome:
     audit="security.floodlight",
     refusal=CONTROL_REFUSAL,
 )
+@once
 async def _floodlight(press: Press) -> Outcome:
     _ = press.tr
     if menu_expired(press):
@@ -262,6 +266,7 @@ async def _floodlight(press: Press) -> Outcome:
 @BUTTONS.outside_transaction(
     "ph", "pa", args=(HOME_ARG,), permission=Action.CONTROL, audit="security.persons", refusal=CONTROL_REFUSAL
 )
+@once
 async def _persons(press: Press) -> Outcome:
     """I'm home (every known person home: Netatmo does not tell which person a Telegram user is) or
     everyone away."""
@@ -330,6 +335,7 @@ async def _confirm(press: Press) -> Outcome:
     audit="scenario.launch",
     refusal=CONTROL_REFUSAL,
 )
+@once
 async def _launch(press: Press) -> Outcome:
     _ = press.tr
     if menu_expired(press):

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 
 from bot.chat import callbacks
-from bot.chat.buttons import Edit, InvalidPress, Outcome, Press
+from bot.chat.buttons import Call, Edit, InvalidPress, Outcome, Press
 from bot.chat.common import Context, remember, services, tr
 from bot.chat.netatmo_errors import explain
 from bot.i18n import N_, Translate
@@ -97,6 +97,39 @@ async def press_link(press: Press) -> int:
     if link_id is None:
         raise NotLinked("no active link sees this home")
     return link_id
+
+
+RECENT_PRESSES = "control_recent_presses"  # bot_data key: (chat, message, data) → monotonic time
+DOUBLE_TAP_WINDOW = 3.0  # seconds during which the same button on the same message is not acted on again
+
+
+def _press_key(press: Press) -> tuple[int, int, str]:
+    return (press.chat_id, press.message.message_id, press.query.data or "")
+
+
+def once(call: Call) -> Call:
+    """Acts on a button at most once per double tap. Presses are handled concurrently, so two taps both
+    read the state from before the first write; this in-process mark stops the second before it reads.
+    A failed attempt clears its mark, so trying again at once works."""
+
+    async def guarded(press: Press) -> Outcome:
+        recent: dict[tuple[int, int, str], float] = press.context.bot_data.setdefault(RECENT_PRESSES, {})
+        now = time.monotonic()
+        for key, at in list(recent.items()):
+            if now - at > DOUBLE_TAP_WINDOW:
+                del recent[key]
+        key = _press_key(press)
+        if key in recent:
+            LOG.info("control_double_tap action=%s user=%s", press.action, press.user.id)
+            _ = press.tr
+            return Outcome(answer=_("Already on its way."))
+        recent[key] = now
+        outcome = await call(press)
+        if any(row.outcome == "error" for row in outcome.audits):
+            recent.pop(key, None)
+        return outcome
+
+    return guarded
 
 
 def failed(press: Press, error: NetatmoError, detail: dict[str, Any] | None = None) -> Outcome:

@@ -69,7 +69,8 @@ async def test_security_screen_and_monitoring_switch(emulator: Any, simulator: A
 
     # a double tap of the same (now stale) button writes nothing more
     count = len(await writes(simulator))
-    await press(emulator, anna, screen, f"scn:mon:{HOME_ONE_ID}:{INDOOR}:off")
+    answer = await press(emulator, anna, screen, f"scn:mon:{HOME_ONE_ID}:{INDOOR}:off")
+    assert answer.text == "Already on its way."
     assert len(await writes(simulator)) == count
 
     answer, screen = await press_and_edit(emulator, anna, screen, f"scn:mon:{HOME_ONE_ID}:{INDOOR}:on")
@@ -82,7 +83,6 @@ async def test_security_screen_and_monitoring_switch(emulator: Any, simulator: A
     rows = await audits(runtime, "security.monitoring")
     assert [(u, o, d["before"], d["after"]) for u, _a, o, d in rows] == [
         (anna.id, "ok", "on", "off"),
-        (anna.id, "ok", "off", "off"),
         (anna.id, "ok", "off", "on"),
     ]
 
@@ -195,3 +195,14 @@ async def test_expired_menu_says_so_and_does_nothing(
         assert answer.show_alert and answer.text == "This menu has expired. Send /scenarios again."
     assert not await writes(simulator)
     assert len(screen.edits) == edits
+
+
+async def test_concurrent_double_tap_sends_once(emulator: Any, simulator: Any, household: Any) -> None:
+    _runtime, anna, _bob, group = household
+    screen = await open_home(emulator, anna, group)
+    first = await emulator.press_button(anna, screen, f"scn:dis:{HOME_ONE_ID}")
+    second = await emulator.press_button(anna, screen, f"scn:dis:{HOME_ONE_ID}")
+    answers = [await emulator.wait_for_callback_answer(q, timeout=TIMEOUT) for q in (first, second)]
+    assert sorted(a.text or "" for a in answers) == ["Already on its way.", "Disarmed: monitoring is off."]
+    sent = await writes(simulator, "setstate")
+    assert len(sent) == 3  # Hall, Garden and Living room cameras, once each
