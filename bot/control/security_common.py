@@ -21,8 +21,9 @@ from bot.chat.common import Context, remember, services, tr
 from bot.chat.netatmo_errors import explain
 from bot.i18n import N_, Translate
 from bot.linking import texts as link_texts
+from bot.linking.chat import relink_keyboard
 from bot.netatmo import security as netatmo_security
-from bot.netatmo.errors import NetatmoError, NetatmoUnavailable, NotLinked
+from bot.netatmo.errors import LinkBroken, MissingScope, NetatmoError, NetatmoUnavailable, NotLinked
 from bot.netatmo.gateway import NetatmoGateway
 from bot.netatmo.security import Camera, SecurityView, with_cameras
 from bot.services import Services
@@ -137,7 +138,13 @@ def failed(press: Press, error: NetatmoError, detail: dict[str, Any] | None = No
     audits = (
         [press.audit({**(detail or {}), "error": error.kind}, outcome="error")] if press.spec.audit else []
     )
-    return Outcome(answer=explain(press.tr, error), alert=True, audits=audits)
+    text = explain(press.tr, error)
+    if isinstance(error, MissingScope | LinkBroken) and not in_group(press):
+        # Only relinking helps; offer it where the presser can do it, in place of a menu that cannot work.
+        return Outcome(
+            answer=text, alert=True, edit=Edit(text, relink_keyboard(press.tr), html=False), audits=audits
+        )
+    return Outcome(answer=text, alert=True, audits=audits)
 
 
 def button(label: str, feature: str, action: str, *args: object) -> InlineKeyboardButton:

@@ -206,3 +206,16 @@ async def test_concurrent_double_tap_sends_once(emulator: Any, simulator: Any, h
     assert sorted(a.text or "" for a in answers) == ["Already on its way.", "Disarmed: monitoring is off."]
     sent = await writes(simulator, "setstate")
     assert len(sent) == 3  # Hall, Garden and Living room cameras, once each
+
+
+async def test_missing_permission_offers_relink(emulator: Any, simulator: Any, household: Any) -> None:
+    runtime, anna, _bob, _group = household
+    chat = emulator.private_chat(anna)
+    screen = await open_home(emulator, anna, chat)
+    await simulator.fail_next("setstate", 403, 13)
+    answer, screen = await press_and_edit(emulator, anna, screen, f"scn:fl:{HOME_ONE_ID}:{OUTDOOR}:off")
+    assert answer.show_alert and "/link" in (answer.text or "")
+    assert ("Relink", "link:start") in screen.buttons
+    assert simulator.world.home(HOME_ONE_ID).devices[OUTDOOR_CAMERA_ID].state["floodlight"] == "auto"
+    rows = await audits(runtime, "security.floodlight")
+    assert [(u, o, d["error"]) for u, _a, o, d in rows] == [(anna.id, "error", "missing_scope")]
