@@ -1,4 +1,4 @@
-"""Presses of an alert's buttons: Mute this camera 1 h, Mute all 30 min, Monitoring off.
+"""Presses of an alert's buttons: Mute this camera 1 h, Mute all 30 min, Monitoring off / on (a toggle).
 
 A button only works in a chat that still receives the home's alerts; anything else is recorded as an
 invalid press, since the bot never sends such a button. Muting silences this chat only, so anyone in it
@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest
 from telegram.ext import Application
 
 from bot.alerts.render import (
@@ -23,8 +25,11 @@ from bot.alerts.render import (
     HOME_ID,
     HOME_MUTE_FOR,
     MONITORING_OFF,
+    MONITORING_ON,
     MUTE_CAMERA,
     MUTE_HOME,
+    monitoring_button,
+    pack_device,
     unpack_device,
 )
 from bot.chat import callbacks
@@ -107,8 +112,18 @@ def _monitoring_refused(press: Press) -> dict[str, Any]:
     refusal=N_("Only people who linked their Netatmo account to this home can turn monitoring off."),
     refusal_detail=_monitoring_refused,
 )
-async def _monitoring_off(press: Press) -> Outcome:
+@BUTTONS.outside_transaction(
+    MONITORING_ON,
+    args=(HOME, DEVICE),
+    permission=Action.MONITORING,
+    audit="alert.monitoring_on",
+    refusal=N_("Only people who linked their Netatmo account to this home can turn monitoring on."),
+    refusal_detail=_monitoring_refused,
+)
+async def _monitoring(press: Press) -> Outcome:
+    """The alert's monitoring toggle: sets the state the button offered, then flips the button."""
     _ = press.tr
+    on = press.action == MONITORING_ON
     home_id, device_id = press.home_id, unpack_device(press.args[1])
     assert home_id is not None
     async with press.services.sessions() as session:
@@ -123,7 +138,7 @@ async def _monitoring_off(press: Press) -> Outcome:
         link_id = own_link if own_link is not None else await gateway.link_for_home(home_id)
         if link_id is None:
             raise NotLinked("no active link sees this home")
-        await gateway.set_monitoring(link_id, home_id, device_id, False)
+        await gateway.set_monitoring(link_id, home_id, device_id, on)
     except NetatmoError as error:
         LOG.warning("alert_monitoring_failed user=%s home=%s error=%s", press.user.id, home_id, error.kind)
         return Outcome(
@@ -131,14 +146,42 @@ async def _monitoring_off(press: Press) -> Outcome:
             alert=True,
             audits=[press.audit({"device_id": device_id, "error": error.kind}, outcome="error")],
         )
-    notice = _("⏻ {who} turned monitoring off on {device}.").format(
-        who=html.escape(press.user.first_name), device=html.escape(device_name)
-    )
-    return Outcome(
-        answer=_("Monitoring is off on {device}.").format(device=device_name),
-        notice=notice,
-        audits=[press.audit({"device_id": device_id})],
-    )
+    await _flip_button(press, home_id, device_id, on)
+    who = html.escape(press.user.first_name)
+    if on:
+        notice = _("⏻ {who} turned monitoring on for {device}.").format(
+            who=who, device=html.escape(device_name)
+        )
+        answer = _("Monitoring is on for {device}.").format(device=device_name)
+    else:
+        notice = _("⏻ {who} turned monitoring off on {device}.").format(
+            who=who, device=html.escape(device_name)
+        )
+        answer = _("Monitoring is off on {device}.").format(device=device_name)
+    detail = {"device_id": device_id, "before": "off" if on else "on", "after": "on" if on else "off"}
+    return Outcome(answer=answer, notice=notice, audits=[press.audit(detail)])
+
+
+async def _flip_button(press: Press, home_id: str, device_id: str, on: bool) -> None:
+    """Show the opposite action on the alert now that the camera is `on` (the caption stays)."""
+    markup = press.message.reply_markup
+    if markup is None:
+        return
+    toggles = {
+        callbacks.encode(FEATURE, action, home_id, pack_device(device_id))
+        for action in (MONITORING_OFF, MONITORING_ON)
+    }
+    rows = [
+        [
+            monitoring_button(press.tr, home_id, device_id, on) if key.callback_data in toggles else key
+            for key in row
+        ]
+        for row in markup.inline_keyboard
+    ]
+    try:
+        await press.query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+    except BadRequest as error:  # a double tap: the keyboard already shows this state
+        LOG.info("alert_toggle_not_edited chat=%s error=%s", press.chat_id, error)
 
 
 def register(application: Application) -> None:

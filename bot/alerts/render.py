@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat import callbacks
 from bot.domain.captions import caption
-from bot.domain.events import SecurityEvent
+from bot.domain.events import Kind, SecurityEvent
 from bot.domain.routing import CAMERA_TYPES
 from bot.i18n import Translate
 from bot.storage import homes as homes_repo
@@ -27,7 +27,8 @@ LOG = logging.getLogger(__name__)
 FEATURE = "alert"
 MUTE_CAMERA = "mc"
 MUTE_HOME = "ma"
-MONITORING_OFF = "mo"
+MONITORING_OFF = "mo"  # the button turns monitoring off (old alerts carry it too)
+MONITORING_ON = "mon"  # shown instead when the camera's monitoring is known to be off
 CAMERA_MUTE_FOR = timedelta(hours=1)
 HOME_MUTE_FOR = timedelta(minutes=30)
 
@@ -61,10 +62,27 @@ def unpack_device(packed: str) -> str:
     return packed.replace(".", ":")
 
 
+def monitoring_button(
+    _: Translate, home_id: str, device_id: str, monitoring_on: bool
+) -> InlineKeyboardButton:
+    """The monitoring toggle: it offers the opposite of the camera's state."""
+    if monitoring_on:
+        data = callbacks.encode(FEATURE, MONITORING_OFF, home_id, pack_device(device_id))
+        return InlineKeyboardButton(_("⏻ Monitoring off"), callback_data=data)
+    data = callbacks.encode(FEATURE, MONITORING_ON, home_id, pack_device(device_id))
+    return InlineKeyboardButton(_("⏻ Monitoring on"), callback_data=data)
+
+
 def alert_keyboard(
-    event: SecurityEvent, _: Translate, extra_row: Sequence[InlineKeyboardButton] | None = None
+    event: SecurityEvent,
+    _: Translate,
+    extra_row: Sequence[InlineKeyboardButton] | None = None,
+    monitoring_on: bool | None = None,
 ) -> InlineKeyboardMarkup:
-    """The buttons under an alert; `extra_row` (e.g. a Live button) goes on top when given."""
+    """The buttons under an alert; `extra_row` (e.g. a Live button) goes on top when given.
+
+    `monitoring_on` is the camera's monitoring when the caller knows it; otherwise the event tells: only
+    a "monitoring turned off" event comes from a camera that is not monitoring (others need it on)."""
     rows: list[list[InlineKeyboardButton]] = []
     if extra_row:
         rows.append(list(extra_row))
@@ -77,8 +95,8 @@ def alert_keyboard(
     mute_row.append(InlineKeyboardButton(_("🔕 Mute all 30 min"), callback_data=data))
     rows.append(mute_row)
     if event.device_id is not None and event.device_type in CAMERA_TYPES:
-        data = callbacks.encode(FEATURE, MONITORING_OFF, event.home_id, pack_device(event.device_id))
-        rows.append([InlineKeyboardButton(_("⏻ Monitoring off"), callback_data=data)])
+        on = monitoring_on if monitoring_on is not None else event.kind is not Kind.MONITORING_OFF
+        rows.append([monitoring_button(_, event.home_id, event.device_id, on)])
     return InlineKeyboardMarkup(rows)
 
 

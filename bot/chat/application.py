@@ -11,7 +11,7 @@ from bot.alerts import buttons as alert_buttons
 from bot.chat import fallback, start
 from bot.chat.common import SERVICES_KEY
 from bot.chat.telegram_request import AiohttpRequest
-from bot.control import heating, homes, status
+from bot.control import cameras, devices, events, heating, homes, security, status
 from bot.linking import chat as linking
 from bot.services import Services
 from bot.subscriptions import mute, settings, subscribe
@@ -25,6 +25,10 @@ FEATURES: tuple[Registrar, ...] = (
     homes.register,
     status.register,
     heating.register,
+    security.register,
+    cameras.register,
+    events.register,
+    devices.register,
     alert_buttons.register,
     subscribe.register,
     settings.register,

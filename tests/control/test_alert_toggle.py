@@ -1,0 +1,81 @@
+"""The alert's monitoring button is a toggle: it offers the opposite of the camera's state, the press
+sets that state, confirms it and flips the button; old alerts' `alert:mo:` data keeps working."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.alerts.render import alert_keyboard, load_alert_names, render_alert
+from bot.domain.events import Kind, SecurityEvent
+from bot.i18n import translator
+from bot.storage import subscriptions as repo
+from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID
+from tests.control.conftest import TIMEOUT, press
+
+_ = translator("en")
+PACKED = OUTDOOR_CAMERA_ID.replace(":", ".")
+
+
+def garden_event(kind: Kind, netatmo_type: str) -> SecurityEvent:
+    return SecurityEvent(
+        home_id=HOME_ONE_ID,
+        event_id="ev1",
+        kind=kind,
+        netatmo_type=netatmo_type,
+        time=int(time.time()),
+        device_id=OUTDOOR_CAMERA_ID,
+        device_type="NOC",
+    )
+
+
+def monitoring_keys(keyboard: Any) -> list[tuple[str, str]]:
+    return [(b.text, str(b.callback_data)) for row in keyboard.inline_keyboard for b in row if "⏻" in b.text]
+
+
+def test_keyboard_reflects_the_known_state() -> None:
+    human = garden_event(Kind.HUMAN, "outdoor/human")
+    off = garden_event(Kind.MONITORING_OFF, "off")
+    assert monitoring_keys(alert_keyboard(human, _)) == [
+        ("⏻ Monitoring off", f"alert:mo:{HOME_ONE_ID}:{PACKED}")
+    ]
+    assert monitoring_keys(alert_keyboard(off, _)) == [
+        ("⏻ Monitoring on", f"alert:mon:{HOME_ONE_ID}:{PACKED}")
+    ]
+    assert monitoring_keys(alert_keyboard(human, _, monitoring_on=False))[0][0] == "⏻ Monitoring on"
+
+
+async def test_toggle_off_then_on(emulator: Any, simulator: Any, household: Any) -> None:
+    runtime, anna, bob, group = household
+    event = garden_event(Kind.HUMAN, "outdoor/human")
+    async with runtime.services.sessions.begin() as session:
+        await repo.subscribe(session, group.id, HOME_ONE_ID, anna.id)
+        names = await load_alert_names(session, event)
+    view = render_alert([event], names, _)
+    await runtime.application.bot.send_message(
+        group.id, view.text, reply_markup=view.keyboard, parse_mode="HTML"
+    )
+    alert = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    camera = simulator.world.home(HOME_ONE_ID).devices[OUTDOOR_CAMERA_ID]
+
+    answer = await press(emulator, anna, alert, f"alert:mo:{HOME_ONE_ID}:{PACKED}")
+    assert answer.text == "Monitoring is off on Garden camera."
+    assert camera.state["monitoring"] == "off"
+    flipped = await emulator.wait_for_edit(alert, timeout=TIMEOUT)
+    assert ("⏻ Monitoring on", f"alert:mon:{HOME_ONE_ID}:{PACKED}") in flipped.buttons
+    assert flipped.text == alert.text  # the caption stays
+    await emulator.wait_for_message(group, timeout=TIMEOUT)  # the notice
+
+    answer = await press(emulator, bob, alert, f"alert:mon:{HOME_ONE_ID}:{PACKED}")
+    assert answer.show_alert and "turn monitoring on" in (answer.text or "")
+    assert camera.state["monitoring"] == "off"
+
+    answer = await press(emulator, anna, alert, f"alert:mon:{HOME_ONE_ID}:{PACKED}")
+    assert answer.text == "Monitoring is on for Garden camera."
+    assert camera.state["monitoring"] == "on"
+    flipped = await emulator.wait_for_edit(alert, timeout=TIMEOUT)
+    assert ("⏻ Monitoring off", f"alert:mo:{HOME_ONE_ID}:{PACKED}") in flipped.buttons
+    notice = await emulator.wait_for_message(
+        group, predicate=lambda m: "on for" in (m.text or ""), timeout=TIMEOUT
+    )
+    assert notice.text == "⏻ Anna turned monitoring on for Garden camera."
