@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.alerts import buttons as alert_buttons
-from bot.chat import fallback, start
+from bot.chat import callbacks, fallback, start
 from bot.chat.common import SERVICES_KEY
 from bot.chat.telegram_request import AiohttpRequest
 from bot.control import homes
@@ -57,6 +57,8 @@ def build_application(
     if webhook_mode:
         builder = builder.updater(None)
     application = builder.build()
+    # Buttons are signed with a key only this bot (and its replicas, which share the token) can derive.
+    callbacks.configure(settings.telegram_bot_token)
     application.bot_data[SERVICES_KEY] = services
     for register in features:
         register(application)

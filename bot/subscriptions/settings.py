@@ -2,7 +2,7 @@
 
 One message, edited in place as the user navigates. Every button carries the subscription id; a press is
 honoured only when that subscription belongs to the chat the button is in, and changes only when the
-presser is one of the home's linked users (or it is their own private chat). Looking is open to all.
+presser is one of the home's owners or admins (or it is their own private chat). Members may look.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.alerts.render import pack_device, unpack_device
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press, Run
 from bot.chat.common import Context, remember, services, tr
-from bot.domain.permissions import Action
+from bot.domain.permissions import Action, refusal
 from bot.domain.routing import (
     CAMERA_TYPES,
     KIND_GROUPS,
@@ -341,7 +341,7 @@ def _changes(*names: str, args: tuple[callbacks.Arg, ...]) -> Callable[[Run], Ru
         args=args,
         permission=Action.CHANGE_SETTINGS,
         audit="settings.change",
-        refusal=N_("Only people who linked their Netatmo account to this home can change these settings."),
+        refusal=refusal(Action.CHANGE_SETTINGS),
         refusal_detail=_change_refused,
     )
 
