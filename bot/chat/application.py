@@ -12,9 +12,10 @@ from bot.chat import callbacks, fallback, start
 from bot.chat.common import SERVICES_KEY
 from bot.chat.telegram_request import AiohttpRequest
 from bot.control import homes
+from bot.control import log as audit_log
 from bot.linking import chat as linking
 from bot.services import Services
-from bot.subscriptions import mute, settings, subscribe
+from bot.subscriptions import admins, mute, settings, subscribe
 
 Registrar = Callable[[Application], None]
 
@@ -27,6 +28,8 @@ FEATURES: tuple[Registrar, ...] = (
     subscribe.register,
     settings.register,
     mute.register,
+    audit_log.register,
+    admins.register,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.audit_text import LogEntry
@@ -59,3 +59,17 @@ async def home_log(session: AsyncSession, home_id: str, *, offset: int, limit: i
         )
         for entry, first_name, chat_type, chat_title in rows
     ]
+
+
+async def people_seen_in_chat(session: AsyncSession, chat_id: int, limit: int = 20) -> list[tuple[int, str]]:
+    """People who pressed or commanded something in a chat (from its audit rows), most recent first:
+    the bot cannot list a group's members, but it knows who acted there."""
+    rows = await session.execute(
+        select(AuditEntry.telegram_user_id, TelegramUser.first_name, func.max(AuditEntry.id).label("last"))
+        .join(TelegramUser, TelegramUser.id == AuditEntry.telegram_user_id)
+        .where(AuditEntry.chat_id == chat_id)
+        .group_by(AuditEntry.telegram_user_id, TelegramUser.first_name)
+        .order_by(func.max(AuditEntry.id).desc())
+        .limit(limit)
+    )
+    return [(int(user_id), str(name or user_id)) for user_id, name, _last in rows if user_id is not None]

@@ -57,6 +57,29 @@ async def visible_in_chat(
     return await group_receives_home(session, chat_id, home_id)
 
 
+async def homes_in_chat(
+    session: AsyncSession, user_id: int, chat_id: int, *, own_private_chat: bool
+) -> list[tuple[Home, Membership | None]]:
+    """The homes a command may be about in a chat, with the user's role in each there: in their own
+    private chat the homes they belong to; in a group the homes whose alerts the group receives."""
+    if own_private_chat:
+        rows = await session.execute(
+            select(Home, HomeMember)
+            .join(HomeMember, HomeMember.home_id == Home.id)
+            .where(HomeMember.telegram_user_id == user_id)
+            .order_by(Home.name, Home.id)
+        )
+        return [(home, Membership(role_of(row.role).value, row.link_id)) for home, row in rows]
+    homes = await session.scalars(
+        select(Home)
+        .join(Subscription, Subscription.home_id == Home.id)
+        .join(TelegramChat, TelegramChat.id == Subscription.chat_id)
+        .where(Subscription.chat_id == chat_id, TelegramChat.type.in_(GROUP_CHAT_TYPES))
+        .order_by(Home.name, Home.id)
+    )
+    return [(home, await membership_in_chat(session, home.id, user_id, chat_id)) for home in homes]
+
+
 async def set_admin(session: AsyncSession, home_id: str, user_id: int, granted_by: int) -> str:
     """Make the user an admin of the home: "promoted", "already" (admin already) or "owner" (an owner
     stays an owner). The user must be a known Telegram user."""

@@ -41,7 +41,8 @@ from bot.netatmo.errors import NetatmoError
 from bot.storage import homes as homes_repo
 from bot.storage import mutes as mutes_repo
 from bot.storage import subscriptions as repo
-from bot.storage.models import Home, Subscription
+from bot.storage.models import Home, Subscription, TelegramChat
+from bot.subscriptions import admins
 from bot.subscriptions.mute import describe_mutes
 
 LOG = logging.getLogger(__name__)
@@ -235,6 +236,9 @@ async def _main(session: AsyncSession, sub: Subscription, home: Home, title: str
         [_button(_("People"), "p", sub.id), _button(_("Quiet hours"), "q", sub.id)],
         [_button(_("Mutes"), "u", sub.id)],
     ]
+    chat = await session.get(TelegramChat, sub.chat_id)
+    if chat is not None and chat.type in homes_repo.GROUP_CHAT_TYPES:
+        keyboard.append(admins.settings_row(sub.id, _))
     return Screen("\n".join(lines), InlineKeyboardMarkup(keyboard))
 
 
