@@ -90,7 +90,7 @@ async def test_owner_pages_through_the_log_and_a_member_is_refused(
 async def test_a_group_sees_only_the_log_of_homes_it_receives(
     emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
-    runtime, anna, _bob, _carl, group = await start_family(emulator, simulator, start_bot, link_user)
+    _runtime, anna, _bob, _carl, group = await start_family(emulator, simulator, start_bot, link_user)
     await emulator.send_message(anna, group, "/log")
     page = await emulator.wait_for_message(
         group, predicate=lambda m: "Log of" in (m.text or ""), timeout=TIMEOUT
