@@ -107,7 +107,7 @@ async def _subscribe_by_command(update: Update, context: Context, home_id: str, 
                 home_id=home_id if home is not None else None,
                 action="subscription.add",
                 outcome="denied",
-                detail={"reason": "not_linked_member" if home is not None else "unknown_home"},
+                detail={"reason": "role" if home is not None else "unknown_home"},
             )
             return _(NOT_ALLOWED_TO_ADD)
         text, detail = await _subscribe(session, home, chat_id, user.id, _)
@@ -161,7 +161,7 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
                 home_id=None,
                 action="subscription.remove",
                 outcome="denied",
-                detail={"reason": "not_linked_member"},
+                detail={"reason": "role"},
             )
     if not subscriptions:
         await message.reply_text(_("This chat receives no alerts."))
@@ -193,7 +193,7 @@ BUTTONS = Buttons(
 
 
 def _add_refused(press: Press) -> dict[str, Any]:
-    return {"reason": "not_linked_member" if press.home is not None else "unknown_home"}
+    return {"reason": "role" if press.home is not None else "unknown_home"}
 
 
 @BUTTONS.action(

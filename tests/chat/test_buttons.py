@@ -478,3 +478,39 @@ def test_encode_stays_within_64_bytes_and_refuses_longer() -> None:
         callbacks.encode("f", "q", "x" * 60)
     with pytest.raises(callbacks.CallbackDataError):
         callbacks.encode("f", "q", "a:b")
+
+
+@PROBE.action("heat", args=(HOME_ARG,), permission=Action.CONTROL, audit="probe.heat")
+async def _heat(press: Press, session: AsyncSession) -> Outcome:
+    return Outcome(answer="ok", audits=[press.audit(what="Living room", before="19", after="21 °C")])
+
+
+async def test_a_control_change_in_a_group_is_announced_from_its_audit(emulator: Any, probe_bot: Any) -> None:
+    bot = probe_bot
+    message = await probe_message(emulator, bot, bot.group)
+    _query, answer = await press(emulator, bot.anna, message, f"probe:heat:{HOME}")
+    assert answer.text == "ok"
+    notice = await emulator.wait_for_message(bot.group, timeout=TIMEOUT)
+    assert notice.text == "Anna: Living room 19 → 21 °C"
+    detail = {"what": "Living room", "before": "19", "after": "21 °C"}
+    assert await audit_rows(bot) == [(bot.anna.id, bot.group.id, HOME, "probe.heat", "ok", detail)]
+    # in a private chat nobody else needs telling
+    private = await probe_message(emulator, bot, emulator.private_chat(bot.anna))
+    _query, answer = await press(emulator, bot.anna, private, f"probe:heat:{HOME}")
+    assert answer.text == "ok"
+    assert [m.text for m in emulator.messages(emulator.private_chat(bot.anna))] == ["probe"]
+
+
+async def test_unsigned_data_only_where_the_feature_accepts_it(
+    emulator: Any, probe_bot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = probe_bot
+    message = await probe_message(emulator, bot, bot.group)
+    _query, answer = await press(emulator, bot.anna, message, f"probe:set:{HOME}:5", sign=False)
+    assert answer.text == INVALID
+    monkeypatch.setattr(PROBE, "accept_unsigned", True)  # like the alerts' buttons sent before signing
+    _query, answer = await press(emulator, bot.anna, message, f"probe:set:{HOME}:5", sign=False)
+    assert answer.text == "set 5"
+    # still judged for the presser
+    _query, answer = await press(emulator, bot.bob, message, f"probe:set:{HOME}:6", sign=False)
+    assert answer.text == REFUSED
