@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import html
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,6 +42,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.chat import callbacks
 from bot.chat.common import Context, query_message, services, tr
+from bot.chat.press_guard import DOUBLE_TAP_SECONDS, guard_of
 from bot.domain.audit_text import change_text
 from bot.domain.permissions import Action, Membership, Role, allowed, refusal
 from bot.i18n import N_, Translate
@@ -55,12 +55,7 @@ LOG = logging.getLogger(__name__)
 
 # How long a menu stays usable unless its feature says otherwise: older ones show stale state.
 DEFAULT_EXPIRY = timedelta(hours=1)
-# A press of the same button on the same message this soon after the last one finished is a double tap.
-DOUBLE_TAP_SECONDS = 1.0
 EXPIRED = N_("This menu is too old. Send the command again.")
-IN_FLIGHT = N_("Working on it…")
-ALREADY_DONE = N_("Already done.")
-GUARD_KEY = "button_press_guard"
 
 
 class InvalidPress(Exception):
@@ -239,45 +234,6 @@ class ButtonAction:
         return refusal(self.permission) if isinstance(self.permission, Action) else ""
 
 
-class PressGuard:
-    """Presses in flight and just done, per (chat, message, data): a double tap acts once.
-
-    Kept per application (in `bot_data`), in memory: a double tap reaches the replica that polls Telegram.
-    Only the last finished press of each message is remembered, so pressing another button of the menu
-    and then this one again acts again."""
-
-    def __init__(self) -> None:
-        self.in_flight: set[tuple[int, int, str]] = set()
-        self.done: dict[tuple[int, int], tuple[str, float]] = {}
-
-    def start(self, chat_id: int, message_id: int, data: str, window: float) -> str | None:
-        """None when the press may go ahead (it is then in flight), else the msgid to answer."""
-        key = (chat_id, message_id, data)
-        if key in self.in_flight:
-            return IN_FLIGHT
-        last = self.done.get((chat_id, message_id))
-        if last is not None and last[0] == data and time.monotonic() - last[1] < window:
-            return ALREADY_DONE
-        self.in_flight.add(key)
-        return None
-
-    def finish(self, chat_id: int, message_id: int, data: str, *, acted: bool) -> None:
-        self.in_flight.discard((chat_id, message_id, data))
-        now = time.monotonic()
-        if acted:
-            self.done[(chat_id, message_id)] = (data, now)
-        if len(self.done) > 1000:
-            self.done = {key: value for key, value in self.done.items() if now - value[1] < 60}
-
-
-def _guard(context: Context) -> PressGuard:
-    found = context.bot_data.get(GUARD_KEY)
-    if not isinstance(found, PressGuard):
-        found = PressGuard()
-        context.bot_data[GUARD_KEY] = found
-    return found
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -363,7 +319,7 @@ class Buttons:
             LOG.info("button_expired feature=%s user=%s chat=%s", self.feature, press.user.id, press.chat_id)
             await query.answer(press.tr(EXPIRED), show_alert=True)
             return
-        guard, data = _guard(context), query.data or ""
+        guard, data = guard_of(context.bot_data), query.data or ""
         duplicate = guard.start(press.chat_id, press.message.message_id, data, self.double_tap)
         if duplicate is not None:
             LOG.info("button_repeat feature=%s user=%s chat=%s", self.feature, press.user.id, press.chat_id)
