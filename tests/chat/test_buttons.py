@@ -470,10 +470,10 @@ def test_parse_refuses_missing_empty_and_wrongly_signed_data() -> None:
 
 
 def test_encode_stays_within_64_bytes_and_refuses_longer() -> None:
-    # The longest data a feature makes today: an alert's "mute this camera" with a 24-hex home id and a
-    # packed MAC address, which leaves room for the MAC.
-    longest = callbacks.encode("al", "mc", "5" * 24, "70ee50" + "a" * 6)
-    assert len(longest.encode()) <= callbacks.MAX_CALLBACK_BYTES
+    # The longest data a feature makes today: an alert's "mute this camera", a 24-hex home id and a
+    # camera's MAC address packed with dots: 60 bytes with its MAC.
+    longest = callbacks.encode("alert", "mc", "5" * 24, "70.ee.50.02.00.01")
+    assert len(longest.encode()) == 60 <= callbacks.MAX_CALLBACK_BYTES
     with pytest.raises(callbacks.CallbackDataError):
         callbacks.encode("f", "q", "x" * 60)
     with pytest.raises(callbacks.CallbackDataError):
