@@ -197,3 +197,21 @@ async def test_every_press_of_a_member_changes_nothing(
             for r in await session.scalars(select(AuditEntry).where(AuditEntry.telegram_user_id == bob.id))
         }
     assert outcomes <= {"denied"}
+
+
+async def test_an_expired_settings_menu_says_so_and_does_nothing(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any, monkeypatch: Any
+) -> None:
+    from datetime import timedelta
+
+    from bot.chat import buttons
+
+    _runtime, anna, _bob, _carl, group = await start_family(emulator, simulator, start_bot, link_user)
+    await emulator.send_message(anna, group, "/settings")
+    menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    monkeypatch.setattr(buttons, "_now", lambda: later)
+    query = await emulator.press_button(anna, menu, text="Quiet hours")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.show_alert and answer.text == "This menu is too old. Send the command again."
+    assert menu.edits == []
