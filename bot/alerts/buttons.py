@@ -1,8 +1,9 @@
 """Presses of an alert's buttons: Mute this camera 1 h, Mute all 30 min, Monitoring off / on (a toggle).
 
 A button only works in a chat that still receives the home's alerts; anything else is recorded as an
-invalid press, since the bot never sends such a button. Muting silences this chat only, so anyone in it
-may; monitoring changes the home itself, so only its linked users may. Every change is announced to the
+invalid press, since the bot never sends such a button. Muting a group silences the whole family and
+monitoring changes the home itself, so only the home's owners and admins may (in their own private chat
+anyone may mute). Every change is announced to the
 whole chat, so nobody wonders why alerts went quiet.
 """
 
@@ -62,6 +63,10 @@ BUTTONS = Buttons(
     invalid=N_("This button is not valid. Send /mute or /settings instead."),
     home=_subscribed_home,
     audit_invalid="alert.button",
+    # An alert's buttons stay useful for days; alerts sent before callback data was signed keep working
+    # because every action re-checks the chat's subscription and the presser's role.
+    expires_after=timedelta(days=7),
+    accept_unsigned=True,
 )
 
 
@@ -101,7 +106,7 @@ async def _mute(press: Press, session: AsyncSession, device_id: str | None, dura
 
 
 def _monitoring_refused(press: Press) -> dict[str, Any]:
-    return {"device_id": unpack_device(press.args[1]), "reason": "not_linked_member"}
+    return {"device_id": unpack_device(press.args[1]), "reason": "role", "role": press.role.value}
 
 
 @BUTTONS.outside_transaction(
@@ -109,7 +114,7 @@ def _monitoring_refused(press: Press) -> dict[str, Any]:
     args=(HOME, DEVICE),
     permission=Action.MONITORING,
     audit="alert.monitoring_off",
-    refusal=N_("Only people who linked their Netatmo account to this home can turn monitoring off."),
+    refusal=N_("Only the home's owners and admins can turn monitoring off."),
     refusal_detail=_monitoring_refused,
 )
 @BUTTONS.outside_transaction(

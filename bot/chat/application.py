@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.alerts import buttons as alert_buttons
-from bot.chat import fallback, start
+from bot.chat import callbacks, fallback, start
 from bot.chat.common import SERVICES_KEY
 from bot.chat.telegram_request import AiohttpRequest
 from bot.control import cameras, devices, events, heating, homes, security, status
+from bot.control import log as audit_log
 from bot.linking import chat as linking
 from bot.services import Services
-from bot.subscriptions import mute, settings, subscribe
+from bot.subscriptions import admins, mute, settings, subscribe
 
 Registrar = Callable[[Application], None]
 
@@ -33,6 +34,8 @@ FEATURES: tuple[Registrar, ...] = (
     subscribe.register,
     settings.register,
     mute.register,
+    audit_log.register,
+    admins.register,
 )
 
 
@@ -63,6 +66,8 @@ def build_application(
     if webhook_mode:
         builder = builder.updater(None)
     application = builder.build()
+    # Buttons are signed with a key only this bot (and its replicas, which share the token) can derive.
+    callbacks.configure(settings.telegram_bot_token)
     application.bot_data[SERVICES_KEY] = services
     for register in features:
         register(application)

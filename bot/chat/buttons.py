@@ -6,12 +6,15 @@ all, so a press must never be trusted for what it claims. Doing the checks here,
 only declares its buttons (action, arguments, permission, how to find the home) and writes what each
 does; it cannot forget a check, an audit row or the answer. A press goes:
 
-1. the callback data is parsed against the feature's declared actions; malformed or forged data, or a
-   message Telegram no longer gives us, gets the feature's "not valid" sentence (and an audit row when
-   the feature asks for one);
+1. the callback data's MAC is checked and the data parsed against the feature's declared actions;
+   malformed or hand-made data, or a message Telegram no longer gives us, gets the feature's "not valid"
+   sentence (and an audit row when the feature asks for one); a menu older than the feature's
+   `expires_after` says so and does nothing; a second press of the same button on the same message while
+   the first is running, or just after it, is answered without acting (a double tap acts once);
 2. the feature's resolver names the home the press is about (or finds it does not fit: "not valid"),
-   and the PRESSER's membership of that home is loaded (`from.id`, never the chat);
-3. `bot.domain.permissions` decides; a refusal is audited and answered, and nothing changes;
+   and the PRESSER's role in that home, in this chat, is loaded (`from.id`, never the chat alone: a
+   group that receives the home's alerts makes its people members, nothing more);
+3. `bot.domain.permissions` decides; a refusal is audited and answered with who may, and nothing changes;
 4. the action runs: inside the transaction of steps 2-3 for database work, so a change and its audit
    row commit together, or outside any transaction when it waits on Netatmo, so no connection or lock
    is held meanwhile;
@@ -24,9 +27,11 @@ which answers the still unanswered query.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,14 +42,20 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.chat import callbacks
 from bot.chat.common import Context, query_message, services, tr
-from bot.domain.permissions import Action, Membership, allowed
-from bot.i18n import Translate
+from bot.chat.press_guard import DOUBLE_TAP_SECONDS, guard_of
+from bot.domain.audit_text import change_text
+from bot.domain.permissions import Action, Membership, Role, allowed, refusal
+from bot.i18n import N_, Translate
 from bot.services import Services
 from bot.storage import audit as audit_repo
 from bot.storage import homes as homes_repo
 from bot.storage.models import Home
 
 LOG = logging.getLogger(__name__)
+
+# How long a menu stays usable unless its feature says otherwise: older ones show stale state.
+DEFAULT_EXPIRY = timedelta(hours=1)
+EXPIRED = N_("This menu is too old. Send the command again.")
 
 
 class InvalidPress(Exception):
@@ -84,6 +95,7 @@ class Outcome:
     edit: Edit | None = None
     notice: str | None = None  # an HTML message to the whole chat, so nobody wonders what changed
     audits: Sequence[Audit] = ()
+    acted: bool = True  # False when the press did nothing (refused, invalid): a repeat is judged afresh
 
 
 @dataclass
@@ -121,12 +133,32 @@ class Press:
         return services(self.context)
 
     def audit(
-        self, detail: dict[str, Any] | None = None, *, outcome: str = "ok", home_id: str | None = None
+        self,
+        detail: dict[str, Any] | None = None,
+        *,
+        outcome: str = "ok",
+        home_id: str | None = None,
+        what: str | None = None,
+        before: object = None,
+        after: object = None,
     ) -> Audit:
         """An audit row under this action's audit name, for `home_id` or else the press's home when the
-        bot knows it (an id that only the callback data names is not worth recording)."""
+        bot knows it (an id that only the callback data names is not worth recording).
+
+        `what` (plain text: "Living room", "Garden camera monitoring"), `before` and `after` (values as
+        shown: "19 °C", "on") make the /log line and the group's notice "Paul: Living room 19 → 21 °C"."""
         assert self.spec.audit is not None, f"button {self.action!r} declares no audit action"
-        return Audit(self.spec.audit, outcome, home_id if home_id is not None else self.known_home_id, detail)
+        full = dict(detail or {})
+        for key, value in (("what", what), ("before", before), ("after", after)):
+            if value is not None:
+                full[key] = str(value)
+        home = home_id if home_id is not None else self.known_home_id
+        return Audit(self.spec.audit, outcome, home, full or None)
+
+    @property
+    def role(self) -> Role:
+        """The presser's role in the press's home, in this chat (NOBODY when no home applies)."""
+        return self.membership.level if self.membership is not None else Role.NOBODY
 
     @property
     def known_home_id(self) -> str | None:
@@ -134,13 +166,14 @@ class Press:
 
     def invalid(self) -> Outcome:
         """The answer to arguments the action itself found wrong (a camera the home does not have...)."""
-        return Outcome(answer=self.invalid_text, alert=True)
+        return Outcome(answer=self.invalid_text, alert=True, acted=False)
 
     def refused(self) -> Outcome:
         """The answer to a presser the action itself found not allowed, audited like the pipeline's."""
         audits = [self.audit(self.spec.refusal_detail(self), outcome="denied")] if self.spec.audit else []
-        answer = self.tr(self.spec.refusal) if self.spec.refusal else self.invalid_text
-        return Outcome(answer=answer, alert=True, audits=audits)
+        msgid = self.spec.refusal_msgid()
+        answer = self.tr(msgid) if msgid else self.invalid_text
+        return Outcome(answer=answer, alert=True, audits=audits, acted=False)
 
 
 # A database action, given the session of the press's transaction: its changes and audit rows commit together.
@@ -152,8 +185,28 @@ Check = Callable[[Press], bool]
 HomeResolver = Callable[[Press, AsyncSession], Awaitable[str | None]]
 
 
-def not_linked_member(press: Press) -> dict[str, Any]:
-    return {"reason": "not_linked_member"}
+def home_from_arg(index: int = 0) -> HomeResolver:
+    """A resolver for buttons whose argument `index` is a home id. The home must be visible in the chat of
+    the press: a group that receives its alerts, or the presser's own private chat when they belong to
+    the home. A button replayed into any other chat is "not valid", whoever presses it."""
+
+    async def resolve(press: Press, session: AsyncSession) -> str:
+        home_id = press.args[index]
+        if not await homes_repo.visible_in_chat(
+            session, home_id, press.chat_id, press.user.id, own_private_chat=press.own_private_chat
+        ):
+            raise InvalidPress(home_id if await homes_repo.get_home(session, home_id) else None)
+        return home_id
+
+    return resolve
+
+
+def not_allowed(press: Press) -> dict[str, Any]:
+    """The default audit detail of a refusal: the role that was not enough."""
+    return {"reason": "role", "role": press.role.value}
+
+
+not_linked_member = not_allowed  # the former name, for features written against it
 
 
 @dataclass(frozen=True)
@@ -167,13 +220,22 @@ class ButtonAction:
     run: Run | None = None  # database work, in the transaction
     call: Call | None = None  # slow work (Netatmo), outside any transaction
     audit: str | None = None  # the audit action name; None: presses of this button are not audited
-    refusal: str = ""  # msgid of the refusal sentence
-    refusal_detail: Callable[[Press], dict[str, Any]] = not_linked_member
+    refusal: str = ""  # msgid of the refusal sentence; "" says who may do the permission's action
+    refusal_detail: Callable[[Press], dict[str, Any]] = not_allowed
 
     def permits(self, press: Press) -> bool:
         if isinstance(self.permission, Action):
             return allowed(self.permission, press.membership, own_private_chat=press.own_private_chat)
         return self.permission(press)
+
+    def refusal_msgid(self) -> str:
+        if self.refusal:
+            return self.refusal
+        return refusal(self.permission) if isinstance(self.permission, Action) else ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -182,13 +244,19 @@ class Buttons:
 
     `invalid` is the msgid answered to data that does not fit; `home` finds the home a press is about
     (None: the feature's buttons are not about one home); `audit_invalid`, when set, is the audit action
-    under which presses with invalid data are recorded.
+    under which presses with invalid data are recorded. `expires_after` is how long a menu stays usable
+    after it was sent or last edited (None: forever); `double_tap` how soon a repeat of the press just
+    done counts as the same tap; `accept_unsigned` also takes data without a MAC (only for features that
+    re-check everything the data names, like the buttons of alerts sent before data was signed).
     """
 
     feature: str
     invalid: str
     home: HomeResolver | None = None
     audit_invalid: str | None = None
+    expires_after: timedelta | None = DEFAULT_EXPIRY
+    double_tap: float = DOUBLE_TAP_SECONDS
+    accept_unsigned: bool = False
     actions: dict[str, ButtonAction] = field(default_factory=dict)
 
     def action(
@@ -198,7 +266,7 @@ class Buttons:
         permission: Action | Check,
         audit: str | None = None,
         refusal: str = "",
-        refusal_detail: Callable[[Press], dict[str, Any]] = not_linked_member,
+        refusal_detail: Callable[[Press], dict[str, Any]] = not_allowed,
     ) -> Callable[[Run], Run]:
         """Declare buttons (one or more action names) whose action works on the database, in the press's
         transaction."""
@@ -217,7 +285,7 @@ class Buttons:
         permission: Action | Check,
         audit: str | None = None,
         refusal: str = "",
-        refusal_detail: Callable[[Press], dict[str, Any]] = not_linked_member,
+        refusal_detail: Callable[[Press], dict[str, Any]] = not_allowed,
     ) -> Callable[[Call], Call]:
         """Declare buttons whose action waits on something slow (Netatmo): it runs after the checks'
         transaction has committed, and its audit rows are written in a short transaction of their own."""
@@ -247,6 +315,24 @@ class Buttons:
             message = query_message(query)
             await self._answer_invalid(query, context, tr(update), message.chat.id if message else None)
             return
+        if self._expired(press.message):
+            LOG.info("button_expired feature=%s user=%s chat=%s", self.feature, press.user.id, press.chat_id)
+            await query.answer(press.tr(EXPIRED), show_alert=True)
+            return
+        guard, data = guard_of(context.bot_data), query.data or ""
+        duplicate = guard.start(press.chat_id, press.message.message_id, data, self.double_tap)
+        if duplicate is not None:
+            LOG.info("button_repeat feature=%s user=%s chat=%s", self.feature, press.user.id, press.chat_id)
+            await query.answer(press.tr(duplicate))
+            return
+        acted = False
+        try:
+            acted = await self._run(press)
+        finally:
+            guard.finish(press.chat_id, press.message.message_id, data, acted=acted)
+
+    async def _run(self, press: Press) -> bool:
+        """Steps 2-5 of a press that passed step 1; whether the action ran."""
         spec = press.spec
         outcome: Outcome | None = None
         async with press.services.sessions.begin() as session:
@@ -255,8 +341,8 @@ class Buttons:
                 outcome = await spec.run(press, session)
                 await _record(session, press, outcome.audits)
         if rejection is not None:
-            await query.answer(rejection, show_alert=True)
-            return
+            await press.query.answer(rejection, show_alert=True)
+            return False
         if outcome is None:
             assert spec.call is not None
             outcome = await spec.call(press)
@@ -264,11 +350,18 @@ class Buttons:
                 async with press.services.sessions.begin() as session:
                     await _record(session, press, outcome.audits)
         await _show(press, outcome)
+        return outcome.acted
+
+    def _expired(self, message: Message) -> bool:
+        if self.expires_after is None:
+            return False
+        shown = max(message.date, message.edit_date) if message.edit_date is not None else message.date
+        return _now() - shown > self.expires_after
 
     def _parse(self, update: Update, context: Context, query: CallbackQuery) -> Press | None:
         message = query_message(query)
         signatures = {name: spec.args for name, spec in self.actions.items()}
-        decoded = callbacks.parse(query.data, self.feature, signatures)
+        decoded = callbacks.parse(query.data, self.feature, signatures, accept_unsigned=self.accept_unsigned)
         if message is None or decoded is None:
             return None
         _ = tr(update)
@@ -289,7 +382,9 @@ class Buttons:
                 return press.invalid_text
         if press.home_id is not None:
             press.home = await homes_repo.get_home(session, press.home_id)
-            press.membership = await homes_repo.membership(session, press.home_id, press.user.id)
+            press.membership = await homes_repo.membership_in_chat(
+                session, press.home_id, press.user.id, press.chat_id
+            )
         if press.spec.permits(press):
             return None
         LOG.info(
@@ -356,5 +451,24 @@ async def _show(press: Press, outcome: Outcome) -> None:
             # refuses the second edit as "not modified", which is no failure at all.
             level = logging.INFO if "not modified" in error.message.lower() else logging.WARNING
             LOG.log(level, "button_edit_skipped chat=%s error=%s", press.chat_id, error)
-    if outcome.notice is not None:
-        await press.context.bot.send_message(press.chat_id, outcome.notice, parse_mode=ParseMode.HTML)
+    notice = outcome.notice if outcome.notice is not None else _control_notice(press, outcome)
+    if notice is not None:
+        await press.context.bot.send_message(press.chat_id, notice, parse_mode=ParseMode.HTML)
+
+
+def _control_notice(press: Press, outcome: Outcome) -> str | None:
+    """A change to the home made in a group is announced there ("Paul: Living room 19 → 21 °C") when
+    the action gave no notice of its own, so nobody in the family wonders what changed."""
+    if press.spec.permission not in (Action.CONTROL, Action.MONITORING):
+        return None
+    if press.message.chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return None
+    changes = [
+        change_text(press.tr, row.action, row.detail)
+        for row in outcome.audits
+        if row.outcome == "ok" and row.detail and row.detail.get("what")
+    ]
+    if not changes:
+        return None
+    who = html.escape(press.user.first_name)
+    return "\n".join(f"{who}: {html.escape(change)}" for change in changes)

@@ -1,18 +1,33 @@
-"""The callback-data codec: `feature:action:arg…`, at most 64 bytes as Telegram requires.
+"""The callback-data codec: `feature:action:arg…:mac`, at most 64 bytes as Telegram requires.
 
-Anyone can forge callback data (a modified client sends whatever it likes), so decoding never trusts it:
-a feature declares each action's arguments (`Arg` checks) and data that does not fit is refused before
-any handler looks at it; the presser's rights are then checked on the decoded values.
+Anyone can forge callback data (a modified client sends whatever it likes). Two defences:
+
+- every piece of data `encode` makes ends with a short MAC (HMAC-SHA256 keyed with a secret the
+  application derives once from its settings, cut to 48 bits): data the bot did not make is refused before
+  any handler looks at it, so hand-made data does nothing;
+- a feature declares each action's arguments (`Arg` checks), and the presser's rights are checked on the
+  decoded values, so a genuine button replayed elsewhere or by someone else is still judged for that
+  presser in that chat.
+
+The key is process-wide: buttons are made by handlers and by background work (alerts) alike. Until the
+application configures it, a random key serves (buttons then only survive as long as the process).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
 SEPARATOR = ":"
+MAC_CHARS = 8  # 6 bytes of HMAC in url-safe base64
+
+_key: bytes = secrets.token_bytes(32)
 
 
 class CallbackDataError(ValueError):
@@ -30,19 +45,43 @@ class Callback:
 Arg = Callable[[str], bool]
 
 
+def configure(secret: str | bytes) -> None:
+    """Key the MAC with a secret every replica of this bot shares (the application passes its bot token):
+    buttons then stay valid across restarts and replicas, and nobody without the secret can make one."""
+    global _key
+    raw = secret.encode("utf-8") if isinstance(secret, str) else secret
+    _key = hmac.new(raw, b"netatmo-bot callback data v1", hashlib.sha256).digest()
+
+
+def _mac(body: str) -> str:
+    digest = hmac.new(_key, body.encode("utf-8"), hashlib.sha256).digest()[:6]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
 def encode(feature: str, action: str, *args: object) -> str:
-    """Build callback data; raises if a part holds the separator or the result exceeds 64 bytes."""
+    """Build signed callback data; raises if a part holds the separator or the result exceeds 64 bytes."""
     parts = [feature, action, *(str(arg) for arg in args)]
     if any(SEPARATOR in part for part in parts):
         raise CallbackDataError(f"callback part contains {SEPARATOR!r}: {parts!r}")
-    data = SEPARATOR.join(parts)
+    body = SEPARATOR.join(parts)
+    data = f"{body}{SEPARATOR}{_mac(body)}"
     if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
         raise CallbackDataError(f"callback data longer than {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
 
 
+def verify(data: str | None) -> str | None:
+    """The data without its MAC when the MAC checks, else None."""
+    if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        return None
+    body, separator, mac = data.rpartition(SEPARATOR)
+    if not separator or len(mac) != MAC_CHARS or not hmac.compare_digest(mac, _mac(body)):
+        return None
+    return body
+
+
 def decode(data: str | None) -> Callback:
-    """Split callback data into its parts; raises CallbackDataError for anything malformed."""
+    """Split unsigned callback data into its parts; raises CallbackDataError for anything malformed."""
     if not data or len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
         raise CallbackDataError("empty or oversized callback data")
     parts = data.split(SEPARATOR)
@@ -72,11 +111,22 @@ NUMBER = matching(r"[0-9]{1,18}")
 INTEGER = matching(r"-?[0-9]{1,18}")
 
 
-def parse(data: str | None, feature: str, actions: Mapping[str, Sequence[Arg]]) -> Callback | None:
-    """Decode data meant for `feature` and check it against the actions it declares (action → argument
-    checks, one per argument); None when anything does not fit, so the caller answers "not valid"."""
+def parse(
+    data: str | None,
+    feature: str,
+    actions: Mapping[str, Sequence[Arg]],
+    *,
+    accept_unsigned: bool = False,
+) -> Callback | None:
+    """Check the MAC of data meant for `feature`, decode it and check it against the actions it declares
+    (action → argument checks, one per argument); None when anything does not fit, so the caller answers
+    "not valid". `accept_unsigned` also takes data without a MAC (buttons sent before data was signed), for
+    features whose every action re-checks everything it is given."""
+    body = verify(data)
+    if body is None and accept_unsigned:
+        body = data
     try:
-        decoded = decode(data)
+        decoded = decode(body)
     except CallbackDataError:
         return None
     checks = actions.get(decoded.action)

@@ -6,11 +6,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CommandHandler
 
-from bot.chat import callbacks
 from bot.chat.common import Context, remember, tr
 from bot.i18n import Translate
 
-LINK_BUTTON_DATA = callbacks.encode("link", "start")
+# Plain data, not signed: it only starts /link for whoever presses it (handled in bot/linking/chat.py).
+LINK_BUTTON_DATA = "link:start"
 
 
 def welcome_text(_: Translate, first_name: str, in_group: bool) -> str:

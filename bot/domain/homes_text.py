@@ -11,7 +11,7 @@ def homes_list_text(
     _: Translate, homes: Sequence[tuple[str, str, int, int]], *, link_broken: bool = False
 ) -> str:
     """`homes` are (name, role, cameras, alarms)."""
-    roles = {"owner": _("owner"), "member": _("member"), "viewer": _("viewer")}
+    roles = {"owner": _("owner"), "admin": _("admin"), "member": _("member"), "viewer": _("viewer")}
     lines = [_("Your homes:")]
     for name, role, cameras, alarms in homes:
         details = [roles.get(role, role)]

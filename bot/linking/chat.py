@@ -49,7 +49,8 @@ LOG = logging.getLogger(__name__)
 FEATURE = "link"
 UNLINK = "unlink"
 LINK_NOTIFIER = "link_notifier"
-RELINK_DATA = callbacks.encode(FEATURE, "start")
+# Plain data, not signed: it only starts /link for whoever presses it, and it is made at import time.
+RELINK_DATA = f"{FEATURE}:start"
 # A pasted redirect URL (code= or error= in its query), or a bare authorization code.
 PASTE_PATTERN = re.compile(r"([?&](code|error)=)|^\s*[0-9A-Za-z|_-]{24,80}\s*$")
 BARE_CODE = re.compile(r"^\s*([0-9A-Za-z|_-]{24,80})\s*$")

@@ -7,15 +7,137 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.permissions import Membership
-from bot.storage.models import Event, Home, HomeDevice, HomeMember
+from bot.domain.permissions import Membership, Role, role_of
+from bot.storage.models import Event, Home, HomeDevice, HomeMember, Subscription, TelegramChat, TelegramUser
 from bot.storage.upsert import upsert
+
+GROUP_CHAT_TYPES = ("group", "supergroup")
 
 
 async def membership(session: AsyncSession, home_id: str, user_id: int) -> Membership | None:
-    """The user's role and link in a home, or None when they are not a member."""
+    """The user's stored role and link in a home, or None when nothing is stored for them."""
     row = await session.get(HomeMember, (home_id, user_id))
-    return Membership(row.role, row.link_id) if row is not None else None
+    return Membership(role_of(row.role).value, row.link_id) if row is not None else None
+
+
+async def membership_in_chat(
+    session: AsyncSession, home_id: str, user_id: int, chat_id: int
+) -> Membership | None:
+    """The user's role in a home as it counts in one chat: the stored role, else MEMBER when the chat is a
+    group that receives the home's alerts (whoever is in it belongs to the family), else None."""
+    stored = await membership(session, home_id, user_id)
+    if stored is not None:
+        return stored
+    if await group_receives_home(session, chat_id, home_id):
+        return Membership(Role.MEMBER.value, None)
+    return None
+
+
+async def group_receives_home(session: AsyncSession, chat_id: int, home_id: str) -> bool:
+    """Whether `chat_id` is a group (or supergroup) subscribed to the home's alerts."""
+    found = await session.scalar(
+        select(Subscription.id)
+        .join(TelegramChat, TelegramChat.id == Subscription.chat_id)
+        .where(
+            Subscription.chat_id == chat_id,
+            Subscription.home_id == home_id,
+            TelegramChat.type.in_(GROUP_CHAT_TYPES),
+        )
+    )
+    return found is not None
+
+
+async def visible_in_chat(
+    session: AsyncSession, home_id: str, chat_id: int, user_id: int, *, own_private_chat: bool
+) -> bool:
+    """Whether a home may be shown or acted on in a chat: a group that receives its alerts, or the
+    user's own private chat when something is stored for them in the home."""
+    if own_private_chat:
+        return await session.get(HomeMember, (home_id, user_id)) is not None
+    return await group_receives_home(session, chat_id, home_id)
+
+
+async def homes_in_chat(
+    session: AsyncSession, user_id: int, chat_id: int, *, own_private_chat: bool
+) -> list[tuple[Home, Membership | None]]:
+    """The homes a command may be about in a chat, with the user's role in each there: in their own
+    private chat the homes they belong to; in a group the homes whose alerts the group receives."""
+    if own_private_chat:
+        rows = await session.execute(
+            select(Home, HomeMember)
+            .join(HomeMember, HomeMember.home_id == Home.id)
+            .where(HomeMember.telegram_user_id == user_id)
+            .order_by(Home.name, Home.id)
+        )
+        return [(home, Membership(role_of(row.role).value, row.link_id)) for home, row in rows]
+    homes = await session.scalars(
+        select(Home)
+        .join(Subscription, Subscription.home_id == Home.id)
+        .join(TelegramChat, TelegramChat.id == Subscription.chat_id)
+        .where(Subscription.chat_id == chat_id, TelegramChat.type.in_(GROUP_CHAT_TYPES))
+        .order_by(Home.name, Home.id)
+    )
+    return [(home, await membership_in_chat(session, home.id, user_id, chat_id)) for home in homes]
+
+
+async def set_admin(session: AsyncSession, home_id: str, user_id: int, granted_by: int) -> str:
+    """Make the user an admin of the home: "promoted", "already" (admin already) or "owner" (an owner
+    stays an owner). The user must be a known Telegram user."""
+    row = await session.get(HomeMember, (home_id, user_id))
+    if row is not None and role_of(row.role) == Role.OWNER:
+        return "owner"
+    if row is not None and role_of(row.role) == Role.ADMIN:
+        return "already"
+    await upsert(
+        session,
+        HomeMember,
+        {
+            "home_id": home_id,
+            "telegram_user_id": user_id,
+            "role": Role.ADMIN.value,
+            "link_id": None,
+            "granted_by": granted_by,
+        },
+        keys=["home_id", "telegram_user_id"],
+        update=["role", "link_id", "granted_by"],
+    )
+    return "promoted"
+
+
+async def remove_admin(session: AsyncSession, home_id: str, user_id: int) -> str:
+    """Take the admin role away: "removed", "owner" (owners are owners through their link) or "not_admin"."""
+    row = await session.get(HomeMember, (home_id, user_id))
+    if row is None or role_of(row.role) == Role.MEMBER:
+        return "not_admin"
+    if role_of(row.role) == Role.OWNER:
+        return "owner"
+    await session.delete(row)
+    await session.flush()
+    return "removed"
+
+
+async def home_people(session: AsyncSession, home_id: str) -> list[tuple[int, str, Role]]:
+    """Owners and admins of a home with their first names: (user id, name, role), owners first."""
+    rows = await session.execute(
+        select(HomeMember.telegram_user_id, TelegramUser.first_name, HomeMember.role)
+        .join(TelegramUser, TelegramUser.id == HomeMember.telegram_user_id)
+        .where(HomeMember.home_id == home_id)
+        .order_by(TelegramUser.first_name, HomeMember.telegram_user_id)
+    )
+    people = [(int(uid), str(name or uid), role_of(role)) for uid, name, role in rows]
+    kept = [person for person in people if person[2] in (Role.OWNER, Role.ADMIN)]
+    return sorted(kept, key=lambda person: person[2] != Role.OWNER)
+
+
+async def managed_homes(session: AsyncSession, user_id: int, roles: Sequence[Role]) -> list[Home]:
+    """Homes where the user's stored role is one of `roles`, by name."""
+    rows = await session.execute(
+        select(Home, HomeMember.role)
+        .join(HomeMember, HomeMember.home_id == Home.id)
+        .where(HomeMember.telegram_user_id == user_id)
+        .order_by(Home.name, Home.id)
+    )
+    return [home for home, role in rows if role_of(role) in roles]
 
 
 async def linked_homes(session: AsyncSession, user_id: int) -> list[Home]:

@@ -1,8 +1,9 @@
 """/mute: see and clear the chat's running mutes, or mute the chat's alerts for 30 min / 1 h / 8 h.
 
-Anyone in a chat may pause that chat's alerts (it silences no one else), and the menu message is edited
-in place with who did what, so the whole chat sees why alerts went quiet. Smoke and CO alarms are never
-muted; the menu says so.
+In a group only the home's owners and admins may pause or resume its alerts (a member would silence the
+whole family); in their own private chat anyone may, since it silences no one else. Each home of the chat
+is checked on its own. The menu message is edited in place with who did what, so the whole chat sees why
+alerts went quiet. Smoke and CO alarms are never muted; the menu says so.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from telegram.ext import Application, CommandHandler
 from bot.chat import callbacks
 from bot.chat.buttons import Audit, Buttons, Edit, Outcome, Press
 from bot.chat.common import Context, remember, services, tr
-from bot.domain.permissions import Action
+from bot.domain.permissions import Action, allowed, refusal
 from bot.domain.schedule import local_clock
 from bot.i18n import N_, Translate
 from bot.storage import homes as homes_repo
@@ -124,32 +125,55 @@ def _quick_minutes(arg: str) -> bool:
     return arg.isascii() and arg.isdigit() and int(arg) in QUICK_MINUTES
 
 
-# Anyone in a chat may pause or resume that chat's alerts: it silences no one else.
+async def _mutable_homes(press: Press, session: AsyncSession) -> set[str]:
+    """The homes of this chat whose alerts the presser may pause or resume here."""
+    homes = set()
+    for sub, _home in await repo.chat_subscriptions(session, press.chat_id):
+        member = await homes_repo.membership_in_chat(session, sub.home_id, press.user.id, press.chat_id)
+        if allowed(Action.MUTE_CHAT, member, own_private_chat=press.own_private_chat):
+            homes.add(sub.home_id)
+    return homes
+
+
+def _anyone(press: Press) -> bool:
+    """The chat's homes are checked one by one in the action (`_mutable_homes`)."""
+    return True
+
+
 BUTTONS = Buttons(FEATURE, invalid=N_("This button is not valid. Send /mute again."))
+MUTE_REFUSAL = refusal(Action.MUTE_CHAT)
 
 
-@BUTTONS.action(QUICK, args=(_quick_minutes,), permission=Action.MUTE_CHAT, audit="mute.add")
+@BUTTONS.action(QUICK, args=(_quick_minutes,), permission=_anyone, audit="mute.add", refusal=MUTE_REFUSAL)
 async def _quick_mute(press: Press, session: AsyncSession) -> Outcome:
     _ = press.tr
     now = datetime.now(UTC)
     minutes = int(press.args[0])
     until = now + timedelta(minutes=minutes)
+    mutable = await _mutable_homes(press, session)
     audits = []
     for sub, _home in await repo.chat_subscriptions(session, press.chat_id):
-        if sub.active:
+        if sub.active and sub.home_id in mutable:
             await mutes_repo.add_mute(session, press.chat_id, sub.home_id, None, until, press.user.id)
             audits.append(press.audit({"minutes": minutes}, home_id=sub.home_id))
+    if not audits:
+        return press.refused()
     who = press.user.first_name  # escaped with the whole notice in mute_menu
     notice = _("🔕 {who} muted this chat for {duration}.").format(who=who, duration=quick_label(minutes, _))
     return await _menu(press, session, now, notice, audits)
 
 
-@BUTTONS.action(CLEAR, args=(callbacks.NUMBER,), permission=Action.MUTE_CHAT, audit="mute.clear")
-@BUTTONS.action(CLEAR_ALL, permission=Action.MUTE_CHAT, audit="mute.clear")
+@BUTTONS.action(CLEAR, args=(callbacks.NUMBER,), permission=_anyone, audit="mute.clear", refusal=MUTE_REFUSAL)
+@BUTTONS.action(CLEAR_ALL, permission=_anyone, audit="mute.clear", refusal=MUTE_REFUSAL)
 async def _clear(press: Press, session: AsyncSession) -> Outcome:
     _ = press.tr
     mute_id = int(press.args[0]) if press.action == CLEAR else None
-    removed = await mutes_repo.clear_mutes(session, press.chat_id, mute_id=mute_id)
+    mutable = await _mutable_homes(press, session)
+    if not mutable:
+        return press.refused()
+    removed = 0
+    for home_id in sorted(mutable):
+        removed += await mutes_repo.clear_mutes(session, press.chat_id, home_id=home_id, mute_id=mute_id)
     who = press.user.first_name  # escaped with the whole notice in mute_menu
     notice = _("🔔 {who} unmuted alerts.").format(who=who) if removed else _("That mute had already ended.")
     audits = [press.audit({"mute_id": mute_id, "removed": removed})]

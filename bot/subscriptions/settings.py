@@ -2,7 +2,7 @@
 
 One message, edited in place as the user navigates. Every button carries the subscription id; a press is
 honoured only when that subscription belongs to the chat the button is in, and changes only when the
-presser is one of the home's linked users (or it is their own private chat). Looking is open to all.
+presser is one of the home's owners or admins (or it is their own private chat). Members may look.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot.alerts.render import pack_device, unpack_device
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press, Run
 from bot.chat.common import Context, remember, services, tr
-from bot.domain.permissions import Action
+from bot.domain.permissions import Action, refusal
 from bot.domain.routing import (
     CAMERA_TYPES,
     KIND_GROUPS,
@@ -41,7 +41,8 @@ from bot.netatmo.errors import NetatmoError
 from bot.storage import homes as homes_repo
 from bot.storage import mutes as mutes_repo
 from bot.storage import subscriptions as repo
-from bot.storage.models import Home, Subscription
+from bot.storage.models import Home, Subscription, TelegramChat
+from bot.subscriptions import admins
 from bot.subscriptions.mute import describe_mutes
 
 LOG = logging.getLogger(__name__)
@@ -235,6 +236,9 @@ async def _main(session: AsyncSession, sub: Subscription, home: Home, title: str
         [_button(_("People"), "p", sub.id), _button(_("Quiet hours"), "q", sub.id)],
         [_button(_("Mutes"), "u", sub.id)],
     ]
+    chat = await session.get(TelegramChat, sub.chat_id)
+    if chat is not None and chat.type in homes_repo.GROUP_CHAT_TYPES:
+        keyboard.append(admins.settings_row(sub.id, _))
     return Screen("\n".join(lines), InlineKeyboardMarkup(keyboard))
 
 
@@ -341,7 +345,7 @@ def _changes(*names: str, args: tuple[callbacks.Arg, ...]) -> Callable[[Run], Ru
         args=args,
         permission=Action.CHANGE_SETTINGS,
         audit="settings.change",
-        refusal=N_("Only people who linked their Netatmo account to this home can change these settings."),
+        refusal=refusal(Action.CHANGE_SETTINGS),
         refusal_detail=_change_refused,
     )
 

@@ -1,8 +1,9 @@
 """/subscribe and /unsubscribe: which chats receive a home's alerts.
 
-A linked user's private chat is subscribed when they link. In a group, a linked user sends /subscribe and
-picks a home (buttons when they have several); only the home's linked users may subscribe or unsubscribe
-a group, and every press is checked against the presser, because anyone in a group can press a button.
+A linked user's private chat is subscribed when they link. In a group, an owner or admin of a home sends
+/subscribe and picks a home (buttons when they have several); only the home's owners and admins may
+subscribe or unsubscribe a group, and every press is checked against the presser, because anyone in a
+group can press a button.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from telegram.ext import Application, CommandHandler
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context, remember, services, tr
-from bot.domain.permissions import Action, allowed
+from bot.domain.permissions import Action, Role, allowed, refusal
 from bot.i18n import N_, Translate
 from bot.storage import audit
 from bot.storage import homes as homes_repo
@@ -31,7 +32,7 @@ LOG = logging.getLogger(__name__)
 FEATURE = "sub"
 ADD = "add"
 REMOVE = "del"
-NOT_ALLOWED_TO_ADD = N_("Only people who linked their Netatmo account to this home can send its alerts here.")
+NOT_ALLOWED_TO_ADD = refusal(Action.SUBSCRIBE_GROUP)
 
 
 def _own_private_chat(chat_id: int, chat_type: str, user_id: int) -> bool:
@@ -45,7 +46,7 @@ async def subscribe_command(update: Update, context: Context) -> None:
     await remember(update, context)
     _ = tr(update)
     async with services(context).sessions.begin() as session:
-        homes = await homes_repo.linked_homes(session, user.id)
+        homes = await homes_repo.managed_homes(session, user.id, (Role.OWNER, Role.ADMIN))
         subscribed = {
             sub.home_id for sub, _home in await repo.chat_subscriptions(session, chat.id) if sub.active
         }
@@ -62,8 +63,8 @@ async def subscribe_command(update: Update, context: Context) -> None:
     if not homes:
         await message.reply_text(
             _(
-                "Only people who linked their Netatmo account can send a home's alerts to a chat. "
-                "Send /link in a private chat with me first."
+                "Only a home's owners and admins can send its alerts to a chat. "
+                "Send /link in a private chat with me to link your own Netatmo account first."
             )
         )
         return
@@ -106,7 +107,7 @@ async def _subscribe_by_command(update: Update, context: Context, home_id: str, 
                 home_id=home_id if home is not None else None,
                 action="subscription.add",
                 outcome="denied",
-                detail={"reason": "not_linked_member" if home is not None else "unknown_home"},
+                detail={"reason": "role" if home is not None else "unknown_home"},
             )
             return _(NOT_ALLOWED_TO_ADD)
         text, detail = await _subscribe(session, home, chat_id, user.id, _)
@@ -160,15 +161,13 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
                 home_id=None,
                 action="subscription.remove",
                 outcome="denied",
-                detail={"reason": "not_linked_member"},
+                detail={"reason": "role"},
             )
     if not subscriptions:
         await message.reply_text(_("This chat receives no alerts."))
         return
     if not permitted:
-        await message.reply_text(
-            _("Only people who linked their Netatmo account to the home can stop its alerts here.")
-        )
+        await message.reply_text(_(refusal(Action.UNSUBSCRIBE_GROUP)))
         return
     keyboard = InlineKeyboardMarkup(
         [
@@ -194,7 +193,7 @@ BUTTONS = Buttons(
 
 
 def _add_refused(press: Press) -> dict[str, Any]:
-    return {"reason": "not_linked_member" if press.home is not None else "unknown_home"}
+    return {"reason": "role" if press.home is not None else "unknown_home"}
 
 
 @BUTTONS.action(
@@ -217,7 +216,6 @@ async def _add(press: Press, session: AsyncSession) -> Outcome:
     args=(callbacks.any_text,),
     permission=Action.UNSUBSCRIBE_GROUP,
     audit="subscription.remove",
-    refusal=N_("Only people who linked their Netatmo account to this home can stop its alerts here."),
 )
 async def _remove(press: Press, session: AsyncSession) -> Outcome:
     _ = press.tr

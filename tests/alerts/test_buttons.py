@@ -1,5 +1,5 @@
-"""Alert rendering (pure) and the alert buttons end to end: mutes by anyone, monitoring off by linked
-users only (the simulator receives the setstate), forged data refused and audited."""
+"""Alert rendering (pure) and the alert buttons end to end: mutes and monitoring off by the home's owners
+and admins only in a group (the simulator receives the setstate), forged data refused and audited."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from telegram import InlineKeyboardButton
 
 from bot.alerts.render import AlertNames, alert_keyboard, load_alert_names, render_alert
+from bot.chat import callbacks
 from bot.domain.events import Kind, SecurityEvent, Severity
 from bot.i18n import translator
 from bot.storage import subscriptions as repo
@@ -43,7 +44,9 @@ def garden_event(kind: Kind = Kind.HUMAN, **kw: Any) -> SecurityEvent:
 
 def test_keyboard_has_three_buttons_within_64_bytes() -> None:
     keyboard = alert_keyboard(garden_event(), _)
-    rows = [[(b.text, b.callback_data) for b in row] for row in keyboard.inline_keyboard]
+    rows = [
+        [(b.text, callbacks.verify(str(b.callback_data))) for b in row] for row in keyboard.inline_keyboard
+    ]
     assert rows == [
         [
             ("🔕 Mute this camera 1 h", f"alert:mc:{HOME_ONE_ID}:70.ee.50.02.00.01"),
@@ -113,23 +116,41 @@ async def setstate_writes(simulator: Any) -> list[dict[str, Any]]:
     return [w for w in await simulator.write_log() if w["endpoint"] == "setstate"]
 
 
-async def test_non_linked_member_mutes_the_camera_and_the_chat_sees_it(
+async def test_a_member_may_not_mute_the_group(
     emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
+    for label in ("🔕 Mute this camera 1 h", "🔕 Mute all 30 min"):
+        query = await emulator.press_button(bob, alert, text=label)
+        answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+        assert answer.show_alert and (answer.text or "").startswith(
+            "Only the home's owners and admins can mute"
+        )
+    assert await mutes(runtime) == []
+    assert await audit_rows(runtime) == [
+        (bob.id, "alert.mute_camera", "denied"),
+        (bob.id, "alert.mute_home", "denied"),
+    ]
+    assert [m.text for m in emulator.messages(group)] == [alert.text]  # nothing announced
+
+
+async def test_owner_mutes_the_camera_and_the_chat_sees_it(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     before = datetime.now(UTC)
-    query = await emulator.press_button(bob, alert, text="🔕 Mute this camera 1 h")
+    query = await emulator.press_button(anna, alert, text="🔕 Mute this camera 1 h")
     answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     assert (answer.text or "").startswith("Muted until")
     notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
     rows = await mutes(runtime)
-    assert [(c, d, u) for c, d, u, _until in rows] == [(group.id, OUTDOOR_CAMERA_ID, bob.id)]
+    assert [(c, d, u) for c, d, u, _until in rows] == [(group.id, OUTDOOR_CAMERA_ID, anna.id)]
     until = rows[0][3]
     assert timedelta(minutes=59) < until - before <= timedelta(hours=1, seconds=5)
     home_tz = simulator.world.home(HOME_ONE_ID).timezone
     clock = until.astimezone(__import__("zoneinfo").ZoneInfo(home_tz)).strftime("%H:%M")
-    assert notice.text == f"🔕 Bob muted Garden camera until {clock}."
-    assert await audit_rows(runtime) == [(bob.id, "alert.mute_camera", "ok")]
+    assert notice.text == f"🔕 Anna muted Garden camera until {clock}."
+    assert await audit_rows(runtime) == [(anna.id, "alert.mute_camera", "ok")]
 
     # The routing now skips this camera for the group, but not the whole home.
     async with runtime.services.sessions() as session:
@@ -138,24 +159,24 @@ async def test_non_linked_member_mutes_the_camera_and_the_chat_sees_it(
 
 
 async def test_mute_all_30_minutes(emulator: Any, simulator: Any, start_bot: Any, link_user: Any) -> None:
-    runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
-    query = await emulator.press_button(bob, alert, text="🔕 Mute all 30 min")
+    runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
+    query = await emulator.press_button(anna, alert, text="🔕 Mute all 30 min")
     await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
-    assert notice.text.startswith("🔕 Bob muted all alerts of ")
+    assert notice.text.startswith("🔕 Anna muted all alerts of ")
     rows = await mutes(runtime)
     assert [(c, d) for c, d, _u, _t in rows] == [(group.id, None)]
     assert timedelta(minutes=29) < rows[0][3] - datetime.now(UTC) <= timedelta(minutes=30)
 
 
-async def test_monitoring_off_refused_for_non_linked_member(
+async def test_monitoring_off_refused_for_a_member(
     emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     query = await emulator.press_button(bob, alert, text="⏻ Monitoring off")
     answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     assert answer.show_alert
-    assert "Only people who linked" in (answer.text or "")
+    assert answer.text == "Only the home's owners and admins can turn monitoring off."
     assert await setstate_writes(simulator) == []
     assert await audit_rows(runtime) == [(bob.id, "alert.monitoring_off", "denied")]
     assert [m.text for m in emulator.messages(group)] == [alert.text]  # nothing announced

@@ -1,45 +1,92 @@
-"""Roles × actions: linked users act on the home and the group's alerts; anyone mutes their chat."""
+"""Roles × actions: members look, owners and admins change, only owners choose admins; anyone tunes the
+alerts of their own private chat."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.domain.permissions import Action, Membership, allowed
+from bot.domain.permissions import (
+    REFUSALS,
+    RULES,
+    Action,
+    Membership,
+    Role,
+    allowed,
+    may,
+    refusal,
+    role_of,
+)
 
-LINKED_OWNER = Membership("owner", 7)
-UNLINKED_MEMBER = Membership("member", None)
-VIEWER = Membership("viewer", None)
+OWNER, ADMIN, MEMBER, NOBODY = Role.OWNER, Role.ADMIN, Role.MEMBER, Role.NOBODY
+
+# The whole table, written out: (action, roles allowed anywhere).
+TABLE = [
+    (Action.VIEW, {OWNER, ADMIN, MEMBER}),
+    (Action.VIEW_SETTINGS, {OWNER, ADMIN, MEMBER}),
+    (Action.CONTROL, {OWNER, ADMIN}),
+    (Action.MONITORING, {OWNER, ADMIN}),
+    (Action.MUTE_CHAT, {OWNER, ADMIN}),
+    (Action.CHANGE_SETTINGS, {OWNER, ADMIN}),
+    (Action.SUBSCRIBE_GROUP, {OWNER, ADMIN}),
+    (Action.UNSUBSCRIBE_GROUP, {OWNER, ADMIN}),
+    (Action.MANAGE_ROLES, {OWNER}),
+    (Action.VIEW_LOG, {OWNER, ADMIN}),
+]
 
 
-@pytest.mark.parametrize("who", [None, UNLINKED_MEMBER, VIEWER, LINKED_OWNER])
-def test_anyone_may_mute_the_chat_and_view(who: Membership | None) -> None:
-    assert allowed(Action.MUTE_CHAT, who)
-    assert allowed(Action.VIEW_SETTINGS, who)
+def test_the_table_covers_every_action() -> None:
+    assert {action for action, _roles in TABLE} == set(Action) == set(RULES) == set(REFUSALS)
+
+
+@pytest.mark.parametrize(("action", "roles"), TABLE)
+@pytest.mark.parametrize("role", list(Role))
+def test_role_times_action(action: Action, roles: set[Role], role: Role) -> None:
+    assert may(role, action) is (role in roles)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_own_private_chat_alerts_may_always_be_muted_tuned_or_stopped(role: Role) -> None:
+    for action in (Action.MUTE_CHAT, Action.CHANGE_SETTINGS, Action.UNSUBSCRIBE_GROUP, Action.VIEW_SETTINGS):
+        assert may(role, action, own_private_chat=True)
 
 
 @pytest.mark.parametrize(
     "action",
-    [Action.MONITORING, Action.SUBSCRIBE_GROUP, Action.UNSUBSCRIBE_GROUP, Action.CHANGE_SETTINGS],
+    [Action.CONTROL, Action.MONITORING, Action.SUBSCRIBE_GROUP, Action.MANAGE_ROLES, Action.VIEW_LOG],
 )
-def test_linked_only_actions(action: Action) -> None:
-    assert allowed(action, LINKED_OWNER)
-    assert allowed(action, Membership("member", 3))
-    assert not allowed(action, None)
-    assert not allowed(action, UNLINKED_MEMBER)
-    assert not allowed(action, VIEWER)
+def test_the_own_private_chat_gives_no_power_over_the_home(action: Action) -> None:
+    assert not may(MEMBER, action, own_private_chat=True)
+    assert not may(NOBODY, action, own_private_chat=True)
+    assert not may(NOBODY, Action.VIEW, own_private_chat=True)
 
 
-def test_own_private_chat_may_always_be_tuned_or_stopped() -> None:
-    assert allowed(Action.UNSUBSCRIBE_GROUP, None, own_private_chat=True)
-    assert allowed(Action.CHANGE_SETTINGS, None, own_private_chat=True)
-    # but acting on the home, or subscribing without a link, still needs the link
-    assert not allowed(Action.SUBSCRIBE_GROUP, None, own_private_chat=True)
-    assert not allowed(Action.MONITORING, UNLINKED_MEMBER, own_private_chat=True)
+def test_a_member_may_not_mute_a_group_but_may_mute_their_own_chat() -> None:
+    assert not may(MEMBER, Action.MUTE_CHAT)
+    assert may(MEMBER, Action.MUTE_CHAT, own_private_chat=True)
+    assert may(ADMIN, Action.MUTE_CHAT)
 
 
-def test_view_needs_membership_and_control_needs_a_link() -> None:
-    assert not allowed(Action.VIEW, None)
-    assert allowed(Action.VIEW, Membership("member", None))
-    assert not allowed(Action.CONTROL, Membership("member", None))
-    assert not allowed(Action.CONTROL, Membership("member", None), own_private_chat=True)
+def test_role_of_stored_values_and_the_group() -> None:
+    assert role_of("owner") == OWNER
+    assert role_of("admin") == ADMIN
+    assert role_of("member") == MEMBER
+    assert role_of("viewer") == MEMBER  # older rows
+    assert role_of("something new") == MEMBER  # never more than a member
+    assert role_of(None) == NOBODY
+    assert role_of(None, in_subscribed_group=True) == MEMBER
+    assert role_of("owner", in_subscribed_group=True) == OWNER
+
+
+def test_allowed_reads_the_membership() -> None:
     assert allowed(Action.CONTROL, Membership("owner", 3))
+    assert allowed(Action.CONTROL, Membership("admin", None))
+    assert not allowed(Action.CONTROL, Membership("member", None))
+    assert not allowed(Action.VIEW, None)
+    assert allowed(Action.MUTE_CHAT, None, own_private_chat=True)
+    assert not allowed(Action.MANAGE_ROLES, Membership("admin", None))
+
+
+def test_every_refusal_says_who_may() -> None:
+    assert refusal(Action.MANAGE_ROLES) == "Only the home's owners can choose its admins."
+    for action in Action:
+        assert refusal(action).startswith("Only ")

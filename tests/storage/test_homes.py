@@ -103,3 +103,54 @@ async def test_lost_homes_and_removing_members(seeded: Any) -> None:
     async with seeded.sessions() as session:
         members = {(m.home_id, m.telegram_user_id) for m in await session.scalars(select(HomeMember))}
     assert members == {(home, 20)}  # the invited member stays
+
+
+async def test_roles_in_a_chat_admins_and_visibility(seeded: Any) -> None:
+    from bot.domain.permissions import Role
+    from bot.storage import audit
+    from bot.storage import subscriptions as subs
+    from bot.storage.models import TelegramUser
+
+    home = seeded.home
+    async with seeded.sessions.begin() as session:
+        session.add(TelegramUser(id=30, first_name="Carl"))
+        await session.flush()
+        # Carl is nobody until the group receives the home; then he is a member there, not elsewhere
+        assert await homes_repo.membership_in_chat(session, home, 30, -100) is None
+        assert not await homes_repo.visible_in_chat(session, home, -100, 30, own_private_chat=False)
+        await subs.subscribe(session, -100, home, 10)
+        member = await homes_repo.membership_in_chat(session, home, 30, -100)
+        assert member is not None and member.level == Role.MEMBER
+        assert await homes_repo.membership_in_chat(session, home, 30, 30) is None
+        assert await homes_repo.visible_in_chat(session, home, -100, 30, own_private_chat=False)
+        assert not await homes_repo.visible_in_chat(session, home, 30, 30, own_private_chat=True)
+        assert await homes_repo.visible_in_chat(session, home, 10, 10, own_private_chat=True)
+        # admins: promoted once, owners stay owners, removal
+        assert await homes_repo.set_admin(session, home, 30, 10) == "promoted"
+        assert await homes_repo.set_admin(session, home, 30, 10) == "already"
+        assert await homes_repo.set_admin(session, home, 10, 10) == "owner"
+        assert await homes_repo.set_admin(session, home, 20, 10) == "promoted"  # a stored member
+        admin = await homes_repo.membership_in_chat(session, home, 30, 30)
+        assert admin is not None and admin.level == Role.ADMIN
+        assert [(uid, role) for uid, _name, role in await homes_repo.home_people(session, home)] == [
+            (10, Role.OWNER),
+            (20, Role.ADMIN),
+            (30, Role.ADMIN),
+        ]
+        assert [h.id for h in await homes_repo.managed_homes(session, 30, (Role.OWNER, Role.ADMIN))] == [home]
+        assert await homes_repo.remove_admin(session, home, 30) == "removed"
+        assert await homes_repo.remove_admin(session, home, 30) == "not_admin"
+        assert await homes_repo.remove_admin(session, home, 10) == "owner"
+        in_group = await homes_repo.homes_in_chat(session, 10, -100, own_private_chat=False)
+        assert [(h.id, m.level if m else None) for h, m in in_group] == [(home, Role.OWNER)]
+        # the log: changes newest first, refusals left out
+        for n, outcome in enumerate(("ok", "denied", "error")):
+            await audit.record_audit(
+                session, user_id=10, chat_id=-100, home_id=home, action=f"a{n}", outcome=outcome
+            )
+        page = await audit.home_log(session, home, offset=0, limit=10)
+        assert [(e.action, e.who, e.chat_title) for e in page] == [
+            ("a2", "Anna", "Family"),
+            ("a0", "Anna", "Family"),
+        ]
+        assert await audit.people_seen_in_chat(session, -100) == [(10, "Anna")]

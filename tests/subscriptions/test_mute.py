@@ -1,14 +1,21 @@
-"""/mute end to end: quick mutes by anyone in the chat, the list, unmuting, and what routing sees."""
+"""/mute end to end: quick mutes by the home's owners and admins in a group (anyone in their own private
+chat), the list, unmuting, refusals, and what routing sees."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.chat import callbacks
 from bot.storage import mutes as mutes_repo
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID
 
 TIMEOUT = 10  # seconds to wait for the bot's answers
+
+
+def sign(data: str) -> str:
+    """`data` as the bot would have signed it: these tests are about what the data says."""
+    return callbacks.encode(*data.split(":"))
 
 
 async def test_quick_mute_list_and_unmute(emulator: Any, subscribed_family: Any) -> None:
@@ -24,19 +31,33 @@ async def test_quick_mute_list_and_unmute(emulator: Any, subscribed_family: Any)
     assert [label for label, _d in menu.buttons][-3:] == ["30 min", "1 h", "8 h"]
     assert "Smoke and CO alarms always come through" in menu.text
 
-    # Bob (not linked) mutes the chat for 8 h: anyone in the chat may.
-    query = await emulator.press_button(bob, menu, "mute:q:480")
+    # Bob, a member of the group, may not silence the whole family.
+    query = await emulator.press_button(bob, menu, sign("mute:q:480"))
+    refused = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert refused.show_alert and (refused.text or "").startswith(
+        "Only the home's owners and admins can mute"
+    )
+    async with runtime.services.sessions() as session:
+        assert len(await mutes_repo.live_mutes(session, group.id, datetime.now(UTC))) == 1
+    assert menu.edits == []
+
+    # Anna (an owner) mutes the chat for 8 h.
+    query = await emulator.press_button(anna, menu, sign("mute:q:480"))
     await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     edited = await emulator.wait_for_edit(menu, timeout=TIMEOUT)
-    assert edited.text.startswith("🔕 Bob muted this chat for 8 h.")
+    assert edited.text.startswith("🔕 Anna muted this chat for 8 h.")
     async with runtime.services.sessions() as session:
         live = await mutes_repo.live_mutes(session, group.id, datetime.now(UTC))
     assert sorted((m.device_id or "") for m in live) == ["", OUTDOOR_CAMERA_ID]
     home_mute = next(m for m in live if m.device_id is None)
     assert timedelta(hours=7, minutes=59) < home_mute.until - datetime.now(UTC) <= timedelta(hours=8)
 
-    # Unmute all, then the list is empty
-    query = await emulator.press_button(anna, menu, "mute:xa")
+    # Bob may not unmute either; Anna unmutes all, then the list is empty
+    query = await emulator.press_button(bob, menu, sign("mute:xa"))
+    assert (await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)).show_alert
+    async with runtime.services.sessions() as session:
+        assert len(await mutes_repo.live_mutes(session, group.id, datetime.now(UTC))) == 2
+    query = await emulator.press_button(anna, menu, sign("mute:xa"))
     await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
     cleared = await emulator.wait_for_edit(menu, timeout=TIMEOUT)
     assert "Anna unmuted alerts" in cleared.text and "Nothing is muted" in cleared.text
@@ -45,7 +66,7 @@ async def test_quick_mute_list_and_unmute(emulator: Any, subscribed_family: Any)
 
     # Forged durations and ids
     for forged in ("mute:q:99999", "mute:x:abc", "mute:q"):
-        query = await emulator.press_button(bob, menu, forged)
+        query = await emulator.press_button(bob, menu, sign(forged))
         answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
         assert answer.show_alert and "not valid" in (answer.text or ""), forged
     async with runtime.services.sessions() as session:
