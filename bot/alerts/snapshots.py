@@ -1,6 +1,6 @@
 """An event's picture, fetched from Netatmo once per event however many chats receive it.
 
-Netatmo gives a snapshot in one of three shapes (API.md §4.2/§4.4): a ready URL, a legacy
+Netatmo gives a snapshot in one of three shapes: a ready URL, a legacy
 (image_id, key) pair for `getcamerapicture`, or, for outdoor sub-events, a file name relative to the
 camera's own `vpn_url` (found in `homestatus`). All three are fetched through the Netatmo gateway, which
 owns authentication and the per-user request budget.

@@ -20,10 +20,10 @@ from datetime import datetime
 from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts.hints import AlertHints
 from bot.domain.events import SecurityEvent
 from bot.domain.routing import MuteRule, SubscriptionRule
 from bot.netatmo.topology import SENSOR_TYPES
+from bot.storage.deliveries import AlertHints
 from bot.storage.models import Home, HomeDevice, HomeMember, NetatmoLink
 from bot.storage.subscriptions import load_routing_many
 

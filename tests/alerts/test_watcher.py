@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.alerts.inbox import Push
 from bot.alerts.watcher import IntakeWatcher
 from bot.config import Settings
-from bot.netatmo.errors import NetatmoUnavailable
 from bot.services import Services
 from bot.storage.crypto import TokenCipher
 from bot.storage.models import Event, Home, NetatmoLink
-from bot.web.netatmo_webhook import Push
-from tests.alerts.intake_fixtures import (
-    CAMERA,
-    HOME,
-    OWNER,
-    Sessions,
-    count,
-    database,
-    delivery_rows,
-    seed_home,
-)
-from tests.alerts.test_poller import FakeGateway
+
+HOME = "home-a"
+CAMERA = "70:ee:50:00:00:0a"
+OWNER = 1001
+Sessions = async_sessionmaker[AsyncSession]
 
 GROUP = -100555
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -38,38 +32,22 @@ EPOCH = int(NOW.timestamp())
 
 
 @dataclass
-class RegisteringGateway(FakeGateway):
-    added: list[int] = field(default_factory=list)
-    refuse: int = 0
-    sessions: Sessions | None = None
-
-    async def add_webhook(self, link_id: int, url: str) -> None:
-        if self.refuse > 0:
-            self.refuse -= 1
-            raise NetatmoUnavailable("503")
-        self.added.append(link_id)
-        assert self.sessions is not None
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(NetatmoLink).where(NetatmoLink.id == link_id).values(webhook_registered_at=NOW)
-            )
-
-
-@dataclass
 class Harness:
     watcher: IntakeWatcher
-    gateway: RegisteringGateway
+    gateway: Any  # the `poll_gateway` fixture's fake Netatmo
     sessions: Sessions
     clock: list[datetime]
 
 
 @pytest.fixture
-async def harness(sqlite_url: str) -> AsyncIterator[Harness]:
+async def harness(
+    sqlite_url: str, database: Any, seed_home: Any, poll_gateway: Any
+) -> AsyncIterator[Harness]:
     settings = Settings(_env_file=None, public_url="https://bot.example.com")  # type: ignore[call-arg]
     async with database(sqlite_url) as sessions, aiohttp.ClientSession() as http:
         await seed_home(sessions, chats=(OWNER, GROUP))
         services = Services(settings, sessions, TokenCipher(Fernet.generate_key()), http)
-        gateway = RegisteringGateway(sessions=sessions)
+        gateway = poll_gateway(sessions=sessions)
         services.netatmo = gateway  # type: ignore[assignment]
         clock = [NOW]
         watcher = IntakeWatcher(services, clock=lambda: clock[0])
@@ -91,7 +69,9 @@ MOVEMENT = {
 }
 
 
-async def test_same_event_by_webhook_and_poll_is_alerted_once_per_chat(harness: Harness) -> None:
+async def test_same_event_by_webhook_and_poll_is_alerted_once_per_chat(
+    harness: Harness, count: Any, delivery_rows: Any
+) -> None:
     assert await harness.watcher.run_once() == 0  # first poll: baseline
     assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
     harness.gateway.events = [{"id": "ev-1", "type": "movement", "time": EPOCH, "module_id": CAMERA}]
@@ -104,7 +84,7 @@ async def test_same_event_by_webhook_and_poll_is_alerted_once_per_chat(harness: 
     assert home is not None and home.last_webhook_at == NOW
 
 
-async def test_webhook_outage_is_covered_by_polling(harness: Harness) -> None:
+async def test_webhook_outage_is_covered_by_polling(harness: Harness, delivery_rows: Any) -> None:
     await harness.watcher.run_once()
     # the webhook is silent: three events only polling can see
     harness.gateway.events = [
@@ -165,7 +145,7 @@ async def test_deactivation_leads_to_re_registration_with_backoff(harness: Harne
     assert harness.gateway.added == [1, 1]
 
 
-async def test_component_runs_and_reports_health(harness: Harness) -> None:
+async def test_component_runs_and_reports_health(harness: Harness, count: Any) -> None:
     watcher = harness.watcher
     await watcher.start()
     try:
