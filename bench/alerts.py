@@ -95,9 +95,9 @@ def cpu_seconds(pid: int) -> float:
 def pin(*stand_ins: int) -> None:
     """For the light-load runs: the stand-ins on the first CPU, this process (the system under test) on
     the others, as if they ran on another machine: neither preempts the other, and the bot's threads hand
-    work to each other on their own CPU. Not for the other runs: on one CPU the stand-ins need ~4 ms per
-    alert (~8 before session 4), so they would cap the throughput runs (their pushes time out) and queue
-    at half the throughput, measuring themselves. Linux only; a no-op with a single CPU."""
+    work to each other on their own CPU. Not for the other runs: on one CPU the stand-ins would cap the
+    throughput runs (their pushes time out) and queue at high rates, measuring themselves. Linux only; a
+    no-op with a single CPU."""
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if len(cpus) < 2:
         print("--pin: fewer than 2 CPUs, nothing pinned")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts.reachability import is_connection_event, observations_from_events, observe
 from bot.domain.events import SecurityEvent, event_to_dict
 from bot.domain.routing import recipients
+from bot.netatmo.topology import SENSOR_TYPES
 from bot.storage import events as event_store
 from bot.storage.deliveries import PENDING, Claimed, LocalLease
 from bot.storage.engine import hot_write
@@ -141,7 +142,7 @@ async def _store_homes(
     """Store the events of several homes and queue their alerts: a fixed number of statements per batch
     (event inserts, delivery inserts; `routing` was read before), not per home."""
     home_ids = list(batches)
-    events = [homes[home_id].complete(event) for home_id in home_ids for event in batches[home_id]]
+    events = [_complete(homes[home_id], event) for home_id in home_ids for event in batches[home_id]]
     stored = await event_store.insert_events(session, [_event_row(event, source, now) for event in events])
     new = [event for event in events if (event.home_id, event.event_id, event.subevent_id) in stored]
     if not new or not deliver:
@@ -201,6 +202,20 @@ async def _store_homes(
             delivery_count,
         )
     return result
+
+
+def _complete(home: HomeFacts, event: SecurityEvent) -> SecurityEvent:
+    """The event as its webhook says it, from the stored topology. getevents names only the module: no
+    device type, and for a door tag or siren not the camera it talks through, which the webhook gives as
+    the device (camera filters and mutes apply to that camera whichever source came first)."""
+    device = event.device_id or ""
+    bridge = home.bridges.get(device)
+    if bridge is not None and event.device_type in SENSOR_TYPES and event.module_id in (None, device):
+        bridge_type = home.device_types.get(bridge, event.device_type)
+        return replace(event, device_id=bridge, module_id=device, device_type=bridge_type)
+    if event.device_type is None and device in home.device_types:
+        return replace(event, device_type=home.device_types[device])
+    return event
 
 
 def _event_row(event: SecurityEvent, source: str, now: datetime) -> dict[str, Any]:

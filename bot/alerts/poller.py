@@ -1,7 +1,7 @@
 """Polling reconciliation: getevents (+ homestatus) per linked home, often when webhooks are not to be
 trusted, rarely when they flow, always inside the account's request budget.
 
-Webhooks stop silently sometimes (API.md §7), so polling is the safety net, not an afterthought. The poll
+Webhooks stop silently sometimes, so polling is the safety net, not an afterthought. The poll
 interval of a home comes from `next_poll_delay`, a pure function of what we know about its webhook:
 - not registered, or polling recently found an event the webhook should have brought → short (60 s);
 - registered and pushes seen recently → long (15 min): ~8 requests per home per hour;

@@ -19,7 +19,8 @@ from bot.alerts.watcher import IntakeWatcher
 from bot.config import Settings
 from bot.services import Services
 from bot.storage.crypto import TokenCipher
-from bot.storage.models import Event, Home, NetatmoLink
+from bot.storage.deliveries import LocalLease
+from bot.storage.models import Delivery, Event, Home, NetatmoLink
 
 HOME = "home-a"
 CAMERA = "70:ee:50:00:00:0a"
@@ -182,3 +183,51 @@ async def test_webhook_arrival_is_written_to_the_home_at_most_once_a_minute(harn
     harness.watcher._webhook_noted[HOME] -= 61  # a minute later (the memo runs on the monotonic clock)
     assert await harness.watcher.handle([_push({**MOVEMENT, "event_id": "ev-3"})]) == 1
     assert await last_webhook_at() == NOW + timedelta(seconds=30)
+
+
+class RecordingWorker:
+    """Stands in for the delivery worker: grants `room` rows of lease and records what it is handed."""
+
+    owner = "local-worker"
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.submitted: list[Any] = []
+        self.prefetched: list[str] = []
+        self.woken = 0
+
+    def intake_lease(self) -> LocalLease | None:
+        until = datetime.now(UTC) + timedelta(seconds=60)
+        return LocalLease(self.owner, until, self.room) if self.room else None
+
+    def prefetch(self, events: Any) -> None:
+        self.prefetched += [event.event_id for event in events]
+
+    def submit(self, rows: Any) -> None:
+        self.submitted += rows
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+async def test_a_push_goes_from_intake_to_the_local_worker_in_one_direction(harness: Harness) -> None:
+    worker = RecordingWorker(room=1)  # room for one of the two chats' rows
+    harness.watcher.services.delivery = worker  # type: ignore[assignment]
+    assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
+    assert worker.prefetched == ["ev-1"]  # the picture starts downloading while the event is stored
+    (row,) = worker.submitted
+    assert row.event.event_id == "ev-1" and row.hints is not None and row.hints.home_name == f"Home {HOME}"
+    assert worker.woken == 1  # the other chat's row waits in the outbox: the worker is told to claim it
+    async with harness.sessions() as session:
+        leases = {
+            chat: owner
+            for chat, owner in await session.execute(select(Delivery.chat_id, Delivery.lease_owner))
+        }
+    assert leases == {row.chat_id: "local-worker", ({OWNER, GROUP} - {row.chat_id}).pop(): None}
+
+
+async def test_without_room_every_row_waits_for_the_claim(harness: Harness) -> None:
+    worker = RecordingWorker(room=0)
+    harness.watcher.services.delivery = worker  # type: ignore[assignment]
+    assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
+    assert worker.submitted == [] and worker.woken == 1
