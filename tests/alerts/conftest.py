@@ -15,6 +15,7 @@ import asyncio
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -56,7 +57,6 @@ from bot.storage.models import (
     TelegramChat,
     TelegramUser,
 )
-from tests.conftest import free_port
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -395,7 +395,7 @@ def _start_bot_process(
     emulator: Any, database_url: str, workdir: Path, key: str, name: str, **extra: str
 ) -> BotProcess:
     workdir.mkdir(parents=True, exist_ok=True)
-    port = int(extra.pop("WEB_PORT", "0") or 0) or free_port()
+    port = int(extra.pop("WEB_PORT", "0") or 0) or free_port_now()
     env = _bot_env(emulator, database_url, workdir / "data", key, WEB_PORT=str(port), **extra)
     log_path = workdir / f"{name}.log"
     log = log_path.open("ab")
@@ -471,6 +471,13 @@ class FakePollGateway:
             await session.execute(
                 update(NetatmoLink).where(NetatmoLink.id == link_id).values(webhook_registered_at=POLL_NOW)
             )
+
+
+def free_port_now() -> int:
+    """A port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 # -- fixtures --------------------------------------------------------------------------------------------
@@ -550,3 +557,9 @@ def bot_processes() -> SimpleNamespace:
         wait_started=_wait_started,
         wait_for_messages=_wait_for_messages,
     )
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """`free_port()`: a port that was free a moment ago (a replica's web port named up front)."""
+    return free_port_now

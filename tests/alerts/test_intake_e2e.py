@@ -4,6 +4,7 @@ outage that polling covers."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,8 +12,9 @@ from sqlalchemy import func, select
 from bot.alerts.watcher import IntakeWatcher
 from bot.storage.models import Delivery, Event, NetatmoLink
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, INDOOR_CAMERA_ID
-from tests.conftest import StartBot
 from tests.linking.linking_flow import link_user
+
+StartBot = Callable[..., Awaitable[Any]]  # the `start_bot` fixture
 
 
 async def _wait(predicate: Any) -> None:

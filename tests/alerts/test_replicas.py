@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.storage import migrate
 from bot.storage.engine import create_engine, create_session_factory
-from tests.conftest import free_port
 
 EVENTS = 100
 LEASE = "3"
@@ -31,6 +30,7 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
     deliveries: Any,
     delivery_event: Any,
     seed_chats: Any,
+    free_port: Any,
 ) -> None:
     await migrate.upgrade(postgres_url)
     engine = create_engine(postgres_url)

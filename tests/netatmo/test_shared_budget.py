@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,8 @@ from bot.netatmo.budget import RequestBudget
 from bot.netatmo.errors import Throttled
 from bot.netatmo.shared_budget import SharedRequestBudget, budget_for
 from bot.storage.models import NetatmoRequest
-from tests.netatmo.conftest import MakeGateway
+
+MakeGateway = Callable[..., Awaitable[Any]]  # the `make_gateway` fixture
 
 ACCOUNT = "netatmo:5c810d9c4d"
 

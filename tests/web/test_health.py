@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
-from tests.conftest import StartBot
+StartBot = Callable[..., Awaitable[Any]]  # the `start_bot` fixture
 
 
 async def _health(port: int) -> tuple[int, dict[str, Any]]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
-from tests.conftest import StartBot
+StartBot = Callable[..., Awaitable[Any]]  # the `start_bot` fixture
 
 
 async def test_webhook_mode_answers_updates_pushed_with_the_secret(
