@@ -61,11 +61,10 @@ from bot import eventloop
 from bot.alerts.delivery import build_worker
 from bot.alerts.poller import PollConfig, next_poll_delay
 from bot.alerts.sending import SendingPolicy
-from bot.alerts.watcher import intake_component
-from bot.app import BotRuntime, Component
+from bot.app import BotRuntime
 from bot.chat.telegram_request import AiohttpRequest
 from bot.config import Settings
-from bot.services import Services
+from bot.services import Component, Services
 from bot.storage.engine import create_engine
 from bot.storage.models import (
     Home,
@@ -77,6 +76,7 @@ from bot.storage.models import (
     TelegramUser,
 )
 from bot.web.netatmo_webhook import register_netatmo_webhook
+from bot.wiring import intake_component
 from standins.netatmo_sim import SimulatorConfig
 
 STANDINS = Path(__file__).resolve().parent / "standins.py"
@@ -95,9 +95,9 @@ def cpu_seconds(pid: int) -> float:
 def pin(*stand_ins: int) -> None:
     """For the light-load runs: the stand-ins on the first CPU, this process (the system under test) on
     the others, as if they ran on another machine: neither preempts the other, and the bot's threads hand
-    work to each other on their own CPU. Not for the other runs: on one CPU the stand-ins need ~4 ms per
-    alert (~8 before session 4), so they would cap the throughput runs (their pushes time out) and queue
-    at half the throughput, measuring themselves. Linux only; a no-op with a single CPU."""
+    work to each other on their own CPU. Not for the other runs: on one CPU the stand-ins would cap the
+    throughput runs (their pushes time out) and queue at high rates, measuring themselves. Linux only; a
+    no-op with a single CPU."""
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if len(cpus) < 2:
         print("--pin: fewer than 2 CPUs, nothing pinned")
@@ -137,7 +137,9 @@ def free_port() -> int:
 def bench_delivery(services: Services, application: Application) -> Component:
     """The production worker with Telegram's rate limiter off and grouping off (see the docstring)."""
     application.bot._rate_limiter = None  # measure our pipeline, not Telegram's published limits
-    return build_worker(services, application, policy=SendingPolicy(group_max=1))
+    worker = build_worker(services, application, policy=SendingPolicy(group_max=1))
+    services.delivery = worker  # as `bot.wiring.delivery_component` does
+    return worker
 
 
 class Child:
@@ -389,7 +391,7 @@ async def start_pipeline(
         settings,
         features=(),
         routes=[register_netatmo_webhook],
-        components=[intake_component, bench_delivery],
+        components=[bench_delivery, intake_component],
     )
     await runtime.start()
     await seed(runtime, args.homes)

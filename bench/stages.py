@@ -82,7 +82,7 @@ def wrap_steps(marks: Marks) -> None:
     )
     around(intake, "read_batch", lambda _sessions, homes, *_: homes, "reads_start", "reads_end")
     around(
-        intake, "_ingest_homes", lambda _session, batches, *_: list(batches), "inserts_start", "inserts_end"
+        intake, "_store_homes", lambda _session, batches, *_: list(batches), "inserts_start", "inserts_end"
     )
     around(sending.AlertSender, "_upload", lambda _self, row, *_: [row.event.home_id], "upload", "uploaded")
 

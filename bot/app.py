@@ -11,9 +11,8 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -27,10 +26,10 @@ from bot.chat.application import FEATURES, Registrar, build_application
 from bot.chat.commands import bot_commands
 from bot.config import ConfigError, Settings
 from bot.i18n import catalog_languages, translator
-from bot.linking.chat import notify_broken
+from bot.linking.chat import LinkNotifier, notify_broken
 from bot.netatmo.gateway import NetatmoGateway
 from bot.netatmo.shared_budget import budget_for
-from bot.services import Services
+from bot.services import Component, ComponentFactory, Services
 from bot.storage import migrate
 from bot.storage.crypto import TokenCipher, load_or_create_key
 from bot.storage.engine import create_engine, create_session_factory
@@ -38,17 +37,6 @@ from bot.web.server import RouteRegistrar, build_web_app
 from bot.web.telegram_webhook import TELEGRAM_APP
 
 LOG = logging.getLogger(__name__)
-
-
-class Component(Protocol):
-    """A background part (the watcher, the delivery worker) started after Telegram and stopped before it."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-ComponentFactory = Callable[[Services, Application], Component]
 
 
 class BotRuntime:
@@ -98,6 +86,7 @@ class BotRuntime:
         self.services = services
         application = build_application(services, webhook_mode=self.webhook_mode, features=self._features)
         self.application = application
+        services.link_notifier = LinkNotifier(application.bot, services)
 
         web_app = build_web_app(services, self._routes)
         if self.webhook_mode:

@@ -1,4 +1,4 @@
-"""Start-up against a Telegram that is down for a moment, or that refuses the token."""
+"""Start-up against a Telegram that is down for a moment or refuses the token; what the wiring builds."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.alerts.delivery import DeliveryWorker
+from bot.alerts.watcher import IntakeWatcher
 from bot.app import BotRuntime
 from bot.config import ConfigError
+from bot.linking.chat import LinkNotifier
 from bot.wiring import default_components, default_routes
 
 
@@ -45,5 +48,21 @@ async def test_start_waits_for_the_database_then_gives_up_with_the_error(
             await runtime.start()
         retries = [r for r in caplog.records if "database_unreachable" in r.getMessage()]
         assert len(retries) >= 1
+    finally:
+        await runtime.stop()
+
+
+async def test_the_wiring_gives_every_part_its_typed_services(emulator: Any, make_settings: Any) -> None:
+    runtime = BotRuntime(make_settings(emulator), routes=default_routes(), components=default_components())
+    try:
+        await runtime.start()
+        services = runtime.services
+        assert services is not None
+        worker, watcher = runtime._components
+        assert isinstance(worker, DeliveryWorker) and isinstance(watcher, IntakeWatcher)
+        assert services.delivery is worker  # the watcher hands the rows intake stored to this worker
+        assert watcher.inbox is services.inbox  # the queue the webhook route fills
+        assert isinstance(services.link_notifier, LinkNotifier)
+        assert services.netatmo is not None
     finally:
         await runtime.stop()

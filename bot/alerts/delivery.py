@@ -1,15 +1,15 @@
 """The delivery worker: leases due outbox rows and puts them into Telegram, surviving crashes and replicas.
 
-Loop: claim up to `batch` due rows under a lease → one task per row, serialised per chat (so a chat's
-alerts arrive in order and can be grouped) and bounded overall → each task sends through `AlertSender`
-and records the outcome. Intake in this process hands new rows over in memory: the worker registers itself
-as `services.extras["delivery_handoff"]` (see `bot.alerts.intake.DeliveryHandoff`), intake inserts the
-rows it has room for already leased to it and gives them to `adopt` after its commit, so no claim query
-and no wake-up stand between intake and the send. Rows it had no room for are inserted unleased and the
-worker is woken (`services.extras["delivery_wakeup"]`) to claim them; a scan every `scan_interval`
-seconds also picks up rows of other replicas' intake, retries that came due and leases of replicas that
-died (adopted rows included: they are leased like claimed ones). While a row is in flight its lease is
-renewed, so only a dead process loses its rows.
+Rows reach it two ways. New rows of this process's intake come straight in memory: the caller of intake
+asks `intake_lease()` for the worker's room, intake inserts that many rows already leased to the worker
+and returns them, and the caller hands them over with `submit` — no claim query and no wake-up stand
+between a webhook and its send. Every other due row is claimed from the table: rows intake inserted
+unleased (no room here, or no worker in the process that stored them), rows of other replicas, retries
+that came due, leases of replicas that died. A claim runs when `wake()` is called and every
+`scan_interval` seconds. Submitted and claimed rows are the same from then on: one task per row,
+serialised per chat (so a chat's alerts arrive in order and can be grouped) and bounded overall; while a
+row is in flight its lease is renewed, so only a dead process loses its rows, and only for the lease's
+length.
 
 Failure policy (Telegram errors surface here from PTB, after its rate limiter's own retries):
 429 RetryAfter → again after `retry_after` (not counted as a failed try); 5xx, timeouts and network
@@ -27,39 +27,22 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 
-from bot.alerts.hints import Expected
 from bot.alerts.sending import AlertSender, ChatRenderer, Renderer, SendingPolicy
 from bot.alerts.snapshots import ImageGateway, SnapshotStore
-from bot.app import Component
 from bot.domain.events import SecurityEvent
 from bot.services import Services
 from bot.storage import deliveries as outbox
-from bot.storage.deliveries import Claimed
+from bot.storage.deliveries import Claimed, LocalLease
 from bot.storage.leases import process_owner_id
 
 LOG = logging.getLogger(__name__)
 
-WAKEUP_KEY = "delivery_wakeup"
-HANDOFF_KEY = "delivery_handoff"
 CLOSED_CHAT_MEMORY = 60.0  # seconds; a user who unblocks the bot and resubscribes is served again
-
-
-def wake_delivery(services: Services) -> None:
-    """Tell the delivery worker that rows were just inserted (a no-op when no worker runs)."""
-    event = services.extras.get(WAKEUP_KEY)
-    if isinstance(event, asyncio.Event):
-        event.set()
-
-
-def delivery_handoff(services: Services) -> DeliveryWorker | None:
-    """The running local worker that takes new outbox rows from intake in memory (see `adopt`), or None."""
-    worker = services.extras.get(HANDOFF_KEY)
-    return worker if isinstance(worker, DeliveryWorker) else None
 
 
 @dataclass(frozen=True)
@@ -100,18 +83,13 @@ class DeliveryWorker:
         self._closed_chats: dict[int, float] = {}
         self._send_slots = asyncio.Semaphore(self.config.concurrency)
         self._in_flight: dict[int, asyncio.Task[None]] = {}
-        self._reserved = 0  # rows intake is inserting leased to us, not adopted yet
-        self._settled = asyncio.Event()  # set whenever nothing is reserved
-        self._settled.set()
-        self._accepting = False  # grants reservations (from start until stop begins)
-        self._running = False  # adopts rows (from start until stop ends)
+        self._running = False  # takes submitted rows and grants intake leases (from start until stop)
         self._room = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.sent = 0
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._services.extras[WAKEUP_KEY] = self.wakeup
         if self._sessions.kw["bind"].dialect.name == "sqlite":
             # One process per SQLite file: any lease left in it belongs to a predecessor that died.
             reclaimed = await outbox.reclaim_all(self._sessions)
@@ -121,19 +99,14 @@ class DeliveryWorker:
             asyncio.create_task(self._run(), name="delivery-loop"),
             asyncio.create_task(self._heartbeat(), name="delivery-heartbeat"),
         ]
-        self._accepting = self._running = True
-        self._services.extras[HANDOFF_KEY] = self
+        self._running = True
         self._services.health.watcher["delivery"] = "running"
         LOG.info("delivery_started owner=%s", self.owner)
 
     async def stop(self) -> None:
-        self._accepting = False
-        if self._services.extras.get(HANDOFF_KEY) is self:
-            del self._services.extras[HANDOFF_KEY]
-        # Intake transactions that reserved room before this point hand their rows over when they end:
-        # wait for them, so the rows are sent (or their leases released below) rather than left to expire.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._settled.wait(), timeout=self.config.stop_grace)
+        # Rows intake leased to us but nobody submitted (the intake was cancelled after its commit) are
+        # free again after `release_owner` below, like every row of ours not yet sent.
+        self._running = False
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -144,10 +117,7 @@ class DeliveryWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        self._running = False
         await outbox.release_owner(self._sessions, self.owner)
-        if self._services.extras.get(WAKEUP_KEY) is self.wakeup:
-            del self._services.extras[WAKEUP_KEY]
         self._services.health.watcher["delivery"] = "stopped"
         LOG.info("delivery_stopped owner=%s sent=%s", self.owner, self.sent)
 
@@ -176,7 +146,7 @@ class DeliveryWorker:
             self.wakeup.clear()
 
     def _free(self) -> int:
-        return self.config.max_in_flight - len(self._in_flight) - self._reserved
+        return self.config.max_in_flight - len(self._in_flight)
 
     async def claim_once(self) -> int:
         """Lease one batch of due rows and start working on them; returns how many were leased."""
@@ -195,48 +165,36 @@ class DeliveryWorker:
             self._in_flight[row.id] = task
             task.add_done_callback(self._done(row.id))
 
-    # -- the handoff from intake (`bot.alerts.intake.DeliveryHandoff`) -------------------------------
-    @property
-    def lease_seconds(self) -> float:
-        return self.config.lease_seconds
+    # -- rows from this process's intake -------------------------------------------------------------
+    def intake_lease(self) -> LocalLease | None:
+        """The room intake may fill with rows leased to this worker (None when full or stopped). Real
+        time, not a caller's clock: leases are compared with the wall clock."""
+        room = self._free() if self._running else 0
+        if room <= 0:
+            return None
+        until = datetime.now(UTC) + timedelta(seconds=self.config.lease_seconds)
+        return LocalLease(self.owner, until, room)
 
-    def reserve(self, wanted: int) -> int:
-        """Room for up to `wanted` rows that intake will insert leased to us (0 when full or stopping)."""
-        granted = max(0, min(wanted, self._free())) if self._accepting else 0
-        if granted:
-            self._reserved += granted
-            self._settled.clear()
-        return granted
-
-    def adopt(self, rows: Sequence[Claimed], reserved: int) -> None:
-        """Work on rows intake committed leased to us (ordered like a claim), returning the reservation."""
-        self._reserved -= reserved
-        if self._reserved <= 0:
-            self._reserved = 0
-            self._settled.set()
-        self._room.set()
+    def submit(self, rows: Sequence[Claimed]) -> None:
+        """Work on rows intake committed leased to this worker (see `intake_lease`)."""
         if not rows:
             return
-        if not self._running:  # stopped meanwhile (a very slow intake): the leases expire, nothing is lost
-            LOG.warning("delivery_handoff_after_stop rows=%d owner=%s", len(rows), self.owner)
+        if not self._running:  # stopped meanwhile: the leases were released or expire, nothing is lost
+            LOG.warning("delivery_submit_after_stop rows=%d owner=%s", len(rows), self.owner)
             return
         self.sender.prime(rows)
         self._start(sorted(rows, key=lambda row: (row.event.time, row.event_pk, row.id)))
 
     def prefetch(self, events: Sequence[SecurityEvent]) -> None:
-        """Intake is about to store these events: start downloading their pictures now, for as many as
-        this worker has room to take at once (in a backlog the pictures are fetched when their turn
-        comes, as without a prefetch, rather than all at once and too early)."""
-        room = self._free() if self._accepting else 0
+        """Events about to go through intake: start downloading their pictures now, for as many as this
+        worker has room to take at once (in a backlog the pictures are fetched when their turn comes, not
+        all at once and too early)."""
+        room = self._free() if self._running else 0
         if room > 0:
             self.sender.prefetch(events[:room])
 
-    def expect(self, expected: Sequence[Expected]) -> None:
-        """Intake inserted rows unleased (no room here): keep their hints warm for the claim."""
-        if self._accepting:
-            self.sender.remember(expected)
-
     def wake(self) -> None:
+        """Rows were inserted unleased: claim now rather than at the next scan."""
         self.wakeup.set()
 
     def _done(self, delivery_id: int) -> Callable[[asyncio.Task[None]], None]:
@@ -356,8 +314,3 @@ def build_worker(
     snapshots = SnapshotStore(lambda: gateway or services.netatmo, settings.netatmo_api_url)
     sender = AlertSender(application.bot, services.sessions, snapshots, render or ChatRenderer(), policy)
     return DeliveryWorker(services, sender, config)
-
-
-def delivery_component(services: Services, application: Application) -> Component:
-    """The runtime Component (registered in `bot.wiring.default_components`)."""
-    return build_worker(services, application)

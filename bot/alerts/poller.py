@@ -1,7 +1,7 @@
 """Polling reconciliation: getevents (+ homestatus) per linked home, often when webhooks are not to be
 trusted, rarely when they flow, always inside the account's request budget.
 
-Webhooks stop silently sometimes (API.md §7), so polling is the safety net, not an afterthought. The poll
+Webhooks stop silently sometimes, so polling is the safety net, not an afterthought. The poll
 interval of a home comes from `next_poll_delay`, a pure function of what we know about its webhook:
 - not registered, or polling recently found an event the webhook should have brought → short (60 s);
 - registered and pushes seen recently → long (15 min): ~8 requests per home per hour;
@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import distinct, func, or_, select, update
-
 from bot.alerts.intake import Sessions, accept, ingest
 from bot.alerts.reachability import ReachabilityConfig, observations_from_status, observe, tick
 from bot.domain.events import Kind, SecurityEvent
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked, Throttled
 from bot.netatmo.events import events_from_getevents
-from bot.storage.models import Home, HomeMember, LinkState, NetatmoLink
+from bot.storage import polling
+from bot.storage.polling import HomeToPoll
 
 LOG = logging.getLogger(__name__)
 
@@ -105,17 +104,6 @@ class PollGateway(Protocol):
     async def home_status(self, link_id: int, home_id: str) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
-class HomeToPoll:
-    home_id: str
-    link_id: int
-    webhook_registered: bool
-    last_webhook_at: datetime | None
-    last_event_time: int | None
-    homes_on_account: int
-    watched_since: int = 0  # epoch when the home was first linked: older events are history, not news
-
-
 @dataclass
 class PollOutcome:
     home_id: str
@@ -123,72 +111,6 @@ class PollOutcome:
     pages: int = 0
     delay: float = 0.0
     error: str | None = None
-
-
-async def due_homes(
-    sessions: Sessions, now: datetime, forced: set[str] | None = None
-) -> tuple[list[HomeToPoll], int]:
-    """Homes with an active link whose poll is due (or forced), with what the delay rules need; and how
-    many homes have an active link at all.
-
-    Runs every few seconds whatever the number of homes, so the database does the filtering: only due
-    homes come back as rows, plus two aggregates (homes per polling link, homes in all); reading every
-    home each turn stalled the event loop for milliseconds at 1,000 homes."""
-    active = (
-        select(HomeMember.home_id, HomeMember.link_id, HomeMember.created_at)
-        .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
-        .where(NetatmoLink.state == LinkState.ACTIVE)
-    )
-    due_filter = or_(Home.next_poll_at.is_(None), Home.next_poll_at <= now)
-    if forced:
-        due_filter = or_(due_filter, Home.id.in_(sorted(forced)))
-    async with sessions() as session:
-        rows = (
-            await session.execute(
-                select(
-                    Home.id,
-                    Home.next_poll_at,
-                    Home.last_webhook_at,
-                    Home.last_event_time,
-                    NetatmoLink.id,
-                    NetatmoLink.webhook_registered_at,
-                    HomeMember.created_at,
-                )
-                .join(HomeMember, HomeMember.home_id == Home.id)
-                .join(NetatmoLink, NetatmoLink.id == HomeMember.link_id)
-                .where(NetatmoLink.state == LinkState.ACTIVE, due_filter)
-                .order_by(Home.id, NetatmoLink.linked_at, NetatmoLink.id)
-            )
-        ).all()
-        active_rows = active.subquery()
-        total = int(await session.scalar(select(func.count(distinct(active_rows.c.home_id)))) or 0)
-        chosen: dict[str, Any] = {}
-        since: dict[str, datetime] = {}
-        for row in rows:
-            chosen.setdefault(row[0], row)  # the link that has worked longest polls the home
-            since[row[0]] = min(since.get(row[0], row[6]), row[6])
-        links = sorted({row[4] for row in chosen.values()})
-        per_link: dict[int, int] = {}
-        if links:
-            counts = await session.execute(
-                select(active_rows.c.link_id, func.count(distinct(active_rows.c.home_id)))
-                .where(active_rows.c.link_id.in_(links))
-                .group_by(active_rows.c.link_id)
-            )
-            per_link = {int(link_id): int(n) for link_id, n in counts}
-    due = [
-        HomeToPoll(
-            home_id,
-            row[4],
-            row[5] is not None,
-            row[2],
-            row[3],
-            per_link.get(row[4], 1),
-            int(since[home_id].timestamp()),
-        )
-        for home_id, row in chosen.items()
-    ]
-    return due, total
 
 
 @dataclass
@@ -282,7 +204,7 @@ class Poller:
             history = [e for e in events if e.time < home.watched_since]
             events = [e for e in events if e.time >= home.watched_since]
             await accept(self.sessions, history, "poll", deliver=False, reachability=False, now=now)
-        new = await accept(self.sessions, events, "poll", now=now)
+        new = (await accept(self.sessions, events, "poll", now=now)).events
         missed = [e for e in new if e.kind in WEBHOOK_KINDS and epoch - e.time > self.config.webhook_grace]
         if missed and home.webhook_registered:
             self.missed_at[home.home_id] = now
@@ -295,12 +217,10 @@ class Poller:
             values["last_event_time"] = newest
         elif home.last_event_time is None:
             values["last_event_time"] = 0  # polled once: later events are news
-        async with self.sessions.begin() as session:
-            await session.execute(update(Home).where(Home.id == home.home_id).values(**values))
+        await polling.update_home(self.sessions, home.home_id, values)
 
     async def _schedule(self, home_id: str, at: datetime) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(update(Home).where(Home.id == home_id).values(next_poll_at=at))
+        await polling.update_home(self.sessions, home_id, {"next_poll_at": at})
 
 
 def _int(value: object) -> int:

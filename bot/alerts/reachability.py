@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.events import Kind, SecurityEvent, Severity
+from bot.storage import reachability as reachability_store
 from bot.storage.models import HomeDevice
 
 LOG = logging.getLogger(__name__)
 
 Sessions = async_sessionmaker[AsyncSession]
 
-UNREACHABLE_CODE = 6  # homestatus body.errors[].code for "device not connected" (API.md §2.2)
+UNREACHABLE_CODE = 6  # homestatus body.errors[].code for "device not connected"
 SYNTHETIC_PREFIXES = ("offline:", "online:")
 
 
@@ -104,11 +104,7 @@ async def observe(sessions: Sessions, observations: Sequence[Observation]) -> li
 async def _observe_home(
     session: AsyncSession, home_id: str, observations: list[Observation], names: dict[str, str]
 ) -> list[SecurityEvent]:
-    ids = {o.device_id for o in observations}
-    rows = await session.scalars(
-        select(HomeDevice).where(HomeDevice.home_id == home_id, HomeDevice.device_id.in_(ids))
-    )
-    devices = {row.device_id: row for row in rows}
+    devices = await reachability_store.devices(session, home_id, {o.device_id for o in observations})
     names.update({row.device_id: row.name or row.device_id for row in devices.values()})
     alerts: list[SecurityEvent] = []
     for observation in observations:
@@ -143,32 +139,14 @@ async def tick(
 ) -> list[SecurityEvent]:
     """Offline alerts for devices away longer than `offline_after` and not alerted yet (each once)."""
     cutoff = now - timedelta(seconds=config.offline_after)
-    query = select(HomeDevice).where(
-        HomeDevice.reachable.is_(False),
-        HomeDevice.offline_alerted.is_(False),
-        HomeDevice.unreachable_since <= cutoff,
-    )
-    if home_ids is not None:
-        query = query.where(HomeDevice.home_id.in_(list(home_ids)))
     alerts: list[SecurityEvent] = []
     names: dict[str, str] = {}
     async with sessions.begin() as session:
-        for device in list(await session.scalars(query)):
+        for device in await reachability_store.overdue(session, cutoff, home_ids):
             names[device.device_id] = device.name or device.device_id
             since = device.unreachable_since
             assert since is not None
-            claimed = await session.execute(
-                update(HomeDevice)
-                .where(
-                    HomeDevice.home_id == device.home_id,
-                    HomeDevice.device_id == device.device_id,
-                    HomeDevice.offline_alerted.is_(False),
-                    HomeDevice.reachable.is_(False),
-                )
-                .values(offline_alerted=True)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed.rowcount:  # type: ignore[attr-defined]
+            if await reachability_store.claim_offline_alert(session, device):
                 alerts.append(_alert(device, Kind.CAMERA_OFFLINE, since, since))
                 LOG.info("device_offline_alert home=%s device=%s", device.home_id, device.device_id)
     return merge_per_home(alerts, names)

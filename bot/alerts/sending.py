@@ -8,7 +8,6 @@ decides about retries, pauses and migrations; this module only knows how an aler
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,19 +15,19 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.alerts.hints import AlertHints, Expected
+from bot.alerts.render import AlertNames, load_alert_names, render_alert
 from bot.alerts.snapshots import SnapshotStore
 from bot.domain.events import SecurityEvent, Severity
+from bot.i18n import translator
 from bot.storage import deliveries as outbox
 from bot.storage import sent_records
-from bot.storage.deliveries import Claimed
-from bot.storage.models import Subscription, TelegramUser
+from bot.storage.deliveries import AlertHints, Claimed
+from bot.storage.languages import chat_language
 
 LOG = logging.getLogger(__name__)
 
@@ -41,39 +40,13 @@ class Rendered:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-# (session, events of one camera oldest first, chat id) -> the message; see `chat_renderer`.
+# (session, events of one camera oldest first, chat id) -> the message; see `ChatRenderer`.
 Renderer = Callable[[AsyncSession, Sequence[SecurityEvent], int], Awaitable[Rendered]]
 
 
-async def chat_language(session: AsyncSession, chat_id: int) -> str | None:
-    """A private chat speaks its user's language; a group the language of whoever subscribed it."""
-    user = await session.get(TelegramUser, chat_id)
-    if user is not None:
-        return user.language_code
-    creator = await session.execute(
-        select(TelegramUser.language_code)
-        .join(Subscription, Subscription.created_by == TelegramUser.id)
-        .where(Subscription.chat_id == chat_id)
-        .limit(1)
-    )
-    return creator.scalar_one_or_none()
-
-
-async def chat_renderer(session: AsyncSession, events: Sequence[SecurityEvent], chat_id: int) -> Rendered:
-    """The real renderer: `bot.alerts.render.render_alert` in the chat's language."""
-    from bot.i18n import translator
-
-    try:
-        from bot.alerts.render import load_alert_names, render_alert
-    except ImportError:  # pragma: no cover - only while the chat feature is not installed yet
-        return _plain(events)
-    names = await load_alert_names(session, events[0])
-    view = render_alert(events, names, translator(await chat_language(session, chat_id)))
-    return Rendered(view.text, view.keyboard)
-
-
 class ChatRenderer:
-    """`chat_renderer` with the names and languages it looks up kept for `ttl` seconds (one per worker).
+    """The real renderer (`bot.alerts.render.render_alert` in the chat's language), with the names and
+    languages it looks up kept for `ttl` seconds (one per worker).
 
     An alert needs its home's name and zone, its device's name and its chat's language: four queries that
     give the same answers for every alert of a busy home. A rename shows in alerts within `ttl` seconds.
@@ -88,12 +61,6 @@ class ChatRenderer:
     async def __call__(
         self, session: AsyncSession, events: Sequence[SecurityEvent], chat_id: int
     ) -> Rendered:
-        from bot.i18n import translator
-
-        try:
-            from bot.alerts.render import load_alert_names, render_alert
-        except ImportError:  # pragma: no cover - only while the chat feature is not installed yet
-            return _plain(events)
         now = time.monotonic()
         first = events[0]
         key = (first.home_id, first.device_id, first.module_id)
@@ -111,9 +78,7 @@ class ChatRenderer:
         return Rendered(view.text, view.keyboard)
 
     def prime(self, event: SecurityEvent, chat_id: int, hints: AlertHints) -> None:
-        """Fill the caches from what intake already read (see `bot.alerts.hints`)."""
-        from bot.alerts.render import AlertNames
-
+        """Fill the caches from what intake already read (see `AlertHints`)."""
         until = time.monotonic() + self.ttl
         names = AlertNames(
             home_name=hints.home_name,
@@ -133,11 +98,6 @@ class ChatRenderer:
 def _people(event: SecurityEvent) -> dict[str, str]:
     """As `load_alert_names` fills `person_names`: from the event itself, never cached."""
     return {event.person_id: event.person_name} if event.person_id and event.person_name else {}
-
-
-def _plain(events: Sequence[SecurityEvent]) -> Rendered:
-    lines = [html.escape(e.message or e.kind.value) for e in events]
-    return Rendered("\n".join(lines)[:1024])
 
 
 @dataclass(frozen=True)
@@ -176,17 +136,16 @@ class AlertSender:
         self._records = sent_records.SentRecorder(sessions)
 
     def prime(self, rows: Sequence[Claimed]) -> None:
-        """Warm the renderer's and the picture store's caches with the hints intake sent along."""
-        self.remember([(row.event, row.chat_id, row.hints) for row in rows if row.hints is not None])
-
-    def remember(self, expected: Sequence[Expected]) -> None:
-        """Warm the caches for alerts about to be sent, or claimed soon (see `bot.alerts.hints`)."""
+        """Warm the renderer's and the picture store's caches with what intake read (`AlertHints`), so
+        that rows handed over by intake cost no lookups before their send."""
         prime_renderer = getattr(self._render, "prime", None)
-        for event, chat_id, hints in expected:
+        for row in rows:
+            if row.hints is None:
+                continue
             if prime_renderer is not None:
-                prime_renderer(event, chat_id, hints)
-            if hints.link_id is not None:
-                self._snapshots.remember_link(event.home_id, hints.link_id)
+                prime_renderer(row.event, row.chat_id, row.hints)
+            if row.hints.link_id is not None:
+                self._snapshots.remember_link(row.event.home_id, row.hints.link_id)
 
     def prefetch(self, events: Sequence[SecurityEvent]) -> None:
         """Start fetching the pictures of events about to be stored (see `SnapshotStore.prefetch`)."""

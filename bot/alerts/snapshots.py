@@ -1,8 +1,8 @@
 """An event's picture, fetched from Netatmo once per event however many chats receive it.
 
-Netatmo gives a snapshot in one of three shapes (API.md §4.2/§4.4): a ready URL, a legacy
-(image_id, key) pair for `getcamerapicture`, or, for outdoor sub-events, a file name relative to the
-camera's own `vpn_url` (found in `homestatus`). All three are fetched through the Netatmo gateway, which
+Netatmo gives a snapshot in one of three shapes: a ready URL, a legacy (image_id, key) pair for
+`getcamerapicture`, or, for outdoor sub-events, a file name relative to the camera's own `vpn_url` (found
+in `homestatus`). All three are fetched through the Netatmo gateway, which
 owns authentication and the per-user request budget.
 
 The bytes are kept in a small in-process cache only until Telegram has given the upload a file_id; the
@@ -125,7 +125,7 @@ class SnapshotStore:
         entry.data = None  # Telegram has it now; keep no bytes
 
     def remember_link(self, home_id: str, link_id: int) -> None:
-        """The link intake found for the home (saves `_link_for_home` a query; see `bot.alerts.hints`)."""
+        """The link intake found for the home (`AlertHints.link_id`), so `_link_for_home` need not ask."""
         if len(self._links) >= 4096:
             self._links.clear()
         self._links[home_id] = (time.monotonic() + self._link_ttl, link_id)

@@ -1,9 +1,16 @@
-"""The intake watcher: the runtime Component that turns webhook pushes and polls into stored events.
+"""The intake watcher: the runtime Component that turns webhook pushes and polls into stored events, and
+hands what intake stored to the delivery worker.
 
-Three loops share one process: the webhook consumer (drains the queue the web route fills), the poll loop
-(due homes, each under a per-home lease so replicas never poll the same home at once, plus the offline
-rules' periodic tick) and, when Netatmo can reach us, the webhook registration loop. Each loop survives
-errors (logged, retried on its next turn); `services.health.watcher` says how things stand.
+The alert path reads in one direction here: push → `intake.accept` → `DeliveryWorker.submit`. Intake
+knows nothing of the worker; the watcher asks the worker for its room (`intake_lease`), gives intake that
+room as plain data, and submits the rows intake returns. Rows it could not lease wait in the outbox,
+and the worker is woken to claim them.
+
+Three loops share one process: the webhook consumer (drains `services.inbox`, which the web route
+fills), the poll loop (due homes, each under a per-home lease so replicas never poll the same home at
+once, plus the offline rules' periodic tick) and, when Netatmo can reach us, the webhook registration
+loop. Each loop survives errors (logged, retried on its next turn); `services.health.watcher` says how
+things stand.
 """
 
 from __future__ import annotations
@@ -18,21 +25,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from telegram.ext import Application
-
-from bot.alerts.delivery import delivery_handoff, wake_delivery
+from bot.alerts.inbox import Push
 from bot.alerts.intake import accept, ingest
-from bot.alerts.poller import HomeToPoll, PollConfig, Poller, due_homes
+from bot.alerts.poller import PollConfig, Poller
 from bot.alerts.reachability import ReachabilityConfig, tick
 from bot.alerts.webhook_registration import WebhookRegistrar
-from bot.app import Component
 from bot.domain.events import SecurityEvent
 from bot.netatmo.events import parse_webhook
 from bot.services import Services
+from bot.storage import polling
 from bot.storage.leases import process_owner_id, release, try_lease
-from bot.storage.models import Home, HomeDevice
-from bot.web.netatmo_webhook import Push, webhook_inbox
+from bot.storage.polling import HomeToPoll
 
 LOG = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class IntakeWatcher:
         self.reachability = reachability or ReachabilityConfig()
         self.clock = clock
         self.owner = process_owner_id()
-        self.inbox = webhook_inbox(services)
+        self.inbox = services.inbox
         self.poller = Poller(
             self.sessions, lambda: services.netatmo, poll or PollConfig(), self.reachability, clock
         )
@@ -150,24 +153,26 @@ class IntakeWatcher:
                     seen_homes.add(control.home_id)
             events.extend(parsed.events)
             seen_homes.update(event.home_id for event in parsed.events)
-        # One transaction stores the events, queues their alerts and notes the webhook on the homes. The
-        # local delivery worker, if any, gets the new rows in memory, pre-leased (see `intake`); intake
-        # wakes it itself for rows it had no room for.
-        handoff = delivery_handoff(self.services)
-        if handoff is not None:
-            handoff.prefetch(events)  # the pictures download while the events are stored
+        # The local worker's room goes to intake as a lease: that many new rows are stored already leased
+        # to the worker and come back to be submitted, with no claim query between webhook and send.
+        worker = self.services.delivery
+        lease = worker.intake_lease() if worker is not None else None
+        if worker is not None:
+            worker.prefetch(events)  # the pictures download while the events are stored
         noted, moment = self._webhook_noted, time.monotonic()
         interval = self.config.webhook_note_interval
         stale = [h for h in sorted(seen_homes) if moment - noted.get(h, -math.inf) >= interval]
-        new = await accept(self.sessions, events, "webhook", handoff=handoff)
+        stored = await accept(self.sessions, events, "webhook", lease=lease)
+        if worker is not None:
+            worker.submit(stored.rows)
+            if stored.queued:
+                worker.wake()
         if len(noted) > 100_000:
             noted.clear()
         noted.update(dict.fromkeys(stale, moment))
         self._webhook_heard.update(dict.fromkeys(stale, self.clock()))
-        if new and handoff is None:
-            wake_delivery(self.services)
         self._report()
-        return len(new)
+        return len(stored.events)
 
     async def note_webhooks(self) -> None:
         """Write `last_webhook_at` of the homes heard from since the last time (see `WatcherConfig`)."""
@@ -175,13 +180,7 @@ class IntakeWatcher:
         if not heard:
             return
         try:
-            async with self.sessions.begin() as session:
-                await session.execute(
-                    update(Home)
-                    .where(Home.id.in_(sorted(heard)))
-                    .values(last_webhook_at=max(heard.values()))
-                    .execution_options(synchronize_session=False)
-                )
+            await polling.note_webhooks(self.sessions, sorted(heard), max(heard.values()))
         except BaseException:
             for home_id, at in heard.items():  # next turn, then
                 self._webhook_heard.setdefault(home_id, at)
@@ -198,11 +197,7 @@ class IntakeWatcher:
     async def _home_of_device(self, device_id: str | None) -> str | None:
         if not device_id:
             return None
-        async with self.sessions() as session:
-            found = await session.scalar(
-                select(HomeDevice.home_id).where(HomeDevice.device_id == device_id).limit(1)
-            )
-        return str(found) if found is not None else None
+        return await polling.home_of_device(self.sessions, device_id)
 
     # polling ----------------------------------------------------------------------------------------------
 
@@ -225,7 +220,7 @@ class IntakeWatcher:
         now = self.clock()
         await self.note_webhooks()
         forced, self.forced = self.forced, set()
-        homes, self._homes = await due_homes(self.sessions, now, forced)
+        homes, self._homes = await polling.due_homes(self.sessions, now, forced)
         semaphore = asyncio.Semaphore(self.config.concurrency)
 
         async def one(home: HomeToPoll) -> int:
@@ -242,8 +237,8 @@ class IntakeWatcher:
             self._registered = await self.registrar.registered_count()
             offline = await tick(self.sessions, now, self.reachability)
             new += await ingest(self.sessions, offline, "watcher", now=now)
-        if new:
-            wake_delivery(self.services)
+        if new and self.services.delivery is not None:
+            self.services.delivery.wake()  # polls and the offline rules queue rows unleased
         return new
 
     async def _poll_leased(self, home: HomeToPoll) -> int:
@@ -286,8 +281,3 @@ class IntakeWatcher:
         health["last_poll"] = self._last_poll.isoformat() if self._last_poll else None
         health["queue"] = self.inbox.qsize()
         health["homes"] = self._homes
-
-
-def intake_component(services: Services, application: Application) -> Component:
-    """The runtime Component (registered in `bot.wiring.default_components`)."""
-    return IntakeWatcher(services)

@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
-
 from bot.alerts.intake import Sessions
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked
+from bot.storage import webhooks
 from bot.storage.leases import release, try_lease
-from bot.storage.models import LinkState, NetatmoLink
 
 LOG = logging.getLogger(__name__)
 
@@ -51,11 +49,7 @@ class WebhookRegistrar:
 
     async def register_all(self, *, force: bool = False) -> int:
         """Register every active link that needs it (all of them when `force`); returns how many succeeded."""
-        async with self.sessions() as session:
-            query = select(NetatmoLink.id).where(NetatmoLink.state == LinkState.ACTIVE)
-            if not force:
-                query = query.where(NetatmoLink.webhook_registered_at.is_(None))
-            link_ids = list(await session.scalars(query.order_by(NetatmoLink.id)))
+        link_ids = await webhooks.links_to_register(self.sessions, all_active=force)
         done = 0
         for link_id in link_ids:
             if await self.register(link_id):
@@ -101,18 +95,7 @@ class WebhookRegistrar:
     async def deactivated(self, netatmo_user_id: str | None) -> list[int]:
         """Netatmo dropped the webhook of this user (every link when unknown): re-register after a pause."""
         now = self.clock()
-        async with self.sessions.begin() as session:
-            query = select(NetatmoLink.id).where(NetatmoLink.state == LinkState.ACTIVE)
-            if netatmo_user_id:
-                query = query.where(NetatmoLink.netatmo_user_id == netatmo_user_id)
-            link_ids = list(await session.scalars(query))
-            if link_ids:
-                await session.execute(
-                    update(NetatmoLink)
-                    .where(NetatmoLink.id.in_(link_ids))
-                    .values(webhook_registered_at=None)
-                    .execution_options(synchronize_session=False)
-                )
+        link_ids = await webhooks.forget_registrations(self.sessions, netatmo_user_id)
         for link_id in link_ids:
             attempts = self.attempts.get(link_id, 0) + 1
             self.attempts[link_id] = attempts
@@ -129,10 +112,4 @@ class WebhookRegistrar:
             self.activated_at[netatmo_user_id] = self.clock()
 
     async def registered_count(self) -> int:
-        async with self.sessions() as session:
-            ids = await session.scalars(
-                select(NetatmoLink.id).where(
-                    NetatmoLink.state == LinkState.ACTIVE, NetatmoLink.webhook_registered_at.is_not(None)
-                )
-            )
-            return len(list(ids))
+        return await webhooks.registered_count(self.sessions)

@@ -1,8 +1,8 @@
 """/link, /start link, the "Link Netatmo account" button, the paste fallback, /unlink, and the messages
 that close the OAuth flow (linked, failed, relink needed).
 
-The web callback (`bot.linking.web`) reaches the Telegram side through the `LinkNotifier` this module puts in
-`services.extras` when it registers, so both ends of linking speak with one voice.
+The web callback (`bot.linking.web`) reaches the Telegram side through the `LinkNotifier` the runtime builds
+once (`services.link_notifier`), so both ends of linking speak with one voice.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ LOG = logging.getLogger(__name__)
 
 FEATURE = "link"
 UNLINK = "unlink"
-LINK_NOTIFIER = "link_notifier"
 # Plain data, not signed: it only starts /link for whoever presses it, and it is made at import time.
 RELINK_DATA = f"{FEATURE}:start"
 # A pasted redirect URL (code= or error= in its query), or a bare authorization code.
@@ -103,9 +102,8 @@ class LinkNotifier:
 
 async def notify_broken(svc: Services, telegram_user_id: int) -> None:
     """The gateway's `notify_broken` hook: the relink prompt, through the registered notifier."""
-    notifier = svc.extras.get(LINK_NOTIFIER)
-    if isinstance(notifier, LinkNotifier):
-        await notifier.broken(telegram_user_id)
+    if svc.link_notifier is not None:
+        await svc.link_notifier.broken(telegram_user_id)
 
 
 def _gateway(context: Context) -> NetatmoGateway:
@@ -255,9 +253,6 @@ async def unlink_button(press: Press) -> Outcome:
 
 
 def register(application: Application) -> None:
-    svc = application.bot_data.get("services")
-    if isinstance(svc, Services):
-        svc.extras[LINK_NOTIFIER] = LinkNotifier(application.bot, svc)
     deep_link = filters.ChatType.PRIVATE & filters.Regex(r"^/start(@\w+)?\s+link\s*$")
     application.add_handler(CommandHandler("start", start_link_deep, filters=deep_link), group=-1)
     application.add_handler(CommandHandler("link", link_command))

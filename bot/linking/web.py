@@ -2,7 +2,7 @@
 
 GET answers a small self-contained page that names the Telegram account the Netatmo account is about to
 be linked to and asks to confirm; the confirmation POSTs the same state and code, and only then is the
-code exchanged and the user told in Telegram (through the `LinkNotifier` the linking feature registered).
+code exchanged and the user told in Telegram (through `services.link_notifier`, built by the runtime).
 The extra click defeats a forwarded sign-in link: whoever opens it sees whose Telegram account would get
 their cameras. Every failure links nothing and says what to do.
 """
@@ -15,7 +15,6 @@ import logging
 from aiohttp import web
 
 from bot.i18n import translator
-from bot.linking.chat import LINK_NOTIFIER, LinkNotifier
 from bot.linking.service import LinkFailure, claim_state, complete_link
 from bot.linking.texts import confirm_page_text, page_text
 from bot.services import Services
@@ -125,7 +124,7 @@ async def _finish(
     request: web.Request, fields: dict[str, str], early: LinkFailure | None = None
 ) -> web.Response:
     services = request.app[SERVICES]
-    notifier = services.extras.get(LINK_NOTIFIER)
+    notifier = services.link_notifier
     state = fields.get("state", "")
     code = fields.get("code", "")
     error = fields.get("error", "")
@@ -146,11 +145,11 @@ async def _finish(
         result = await complete_link(gateway, services.http, services.settings, pending, code)
     except LinkFailure as failure:
         LOG.info("oauth_callback_failed reason=%s user=%s", failure.reason, failure.telegram_user_id)
-        if isinstance(notifier, LinkNotifier):
+        if notifier is not None:
             await notifier.failed(failure)
         status = 400 if failure.reason in ("unknown", "missing", "expired", "replayed") else 200
         return _page(services, request, failure.reason, status=status)
-    if isinstance(notifier, LinkNotifier):
+    if notifier is not None:
         await notifier.linked(result)
     name = await _telegram_name(services, result.telegram_user_id)
     _ = translator(_language(request))

@@ -25,7 +25,6 @@ from sqlalchemy import Executable, and_, bindparam, delete, func, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.alerts.hints import AlertHints
 from bot.domain.events import SecurityEvent, event_from_dict
 from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Mute, Subscription, TelegramChat
@@ -42,6 +41,29 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 @dataclass(frozen=True)
+class AlertHints:
+    """What intake read about a new row's home and chat that its first send needs too (the caption's
+    names and zone, the chat's language, the link to fetch the picture with), so that a row handed
+    straight to the local worker costs no lookups; rows claimed from the table carry none."""
+
+    home_name: str
+    timezone: str
+    device_name: str | None  # the reporting module's name, else its device's (as `load_alert_names`)
+    link_id: int | None  # the link to fetch the home's pictures with
+    language: str | None  # the chat's language
+
+
+@dataclass(frozen=True)
+class LocalLease:
+    """Up to `limit` new outbox rows may be inserted already leased to `owner` until `until`: the local
+    delivery worker's room, given to intake as plain data by the caller (see `bot.alerts.intake`)."""
+
+    owner: str
+    until: datetime
+    limit: int
+
+
+@dataclass(frozen=True)
 class Claimed:
     """One leased delivery with what sending it needs."""
 
@@ -54,7 +76,7 @@ class Claimed:
     telegram_message_id: int | None
     event: SecurityEvent
     snapshot_file_id: str | None
-    hints: AlertHints | None = None  # set by intake on rows it hands over in memory (see `hints`)
+    hints: AlertHints | None = None  # on rows intake inserted leased (see `AlertHints`)
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,27 @@
 """What intake reads before it stores a batch: the homes an active link still sees, and who gets their
 alerts.
 
-Both reads run before the write transaction, one after the other on one connection (`read_batch`).
-Inside the transaction they held SQLite's single writer lock (`bot.storage.engine.hot_write`) for four
-of its five round trips; outside it no writer waits for them. What they read is as current as it was
-inside: a subscription or mute changed a millisecond later would have been missed either way. Not side
-by side on two connections: the event loop is the bottleneck, not the database, and a second session
-(its checkout, its rollback, on PostgreSQL its pre-ping) cost more than the overlap gained — measured
-at 4.4 against 3.6–4.0 ms on SQLite and 5.4 against 4.5–4.8 ms on PostgreSQL for one home.
+Both reads run before the write transaction, one after the other on one connection (`read_batch`), so
+that SQLite's single writer lock is held only for the writes; what they read is as current as it would
+be inside the transaction (a subscription or mute changed a moment later would be missed either way).
+Not side by side on two connections: the event loop is the bottleneck, not the database, and a second
+session costs more than the overlap gains.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts.hints import AlertHints
 from bot.domain.events import SecurityEvent
 from bot.domain.routing import MuteRule, SubscriptionRule
-from bot.netatmo.topology import SENSOR_TYPES
-from bot.storage.models import Home, HomeDevice, HomeMember, NetatmoLink
+from bot.storage.deliveries import AlertHints
+from bot.storage.models import Home, HomeDevice, HomeMember, LinkState, NetatmoLink
 from bot.storage.subscriptions import load_routing_many
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -41,19 +38,6 @@ class HomeFacts:
     device_names: dict[str, str] = field(default_factory=dict)
     bridges: dict[str, str] = field(default_factory=dict)  # door tag or siren -> its camera
 
-    def complete(self, event: SecurityEvent) -> SecurityEvent:
-        """The event as its webhook says it, from the stored topology. getevents names only the module:
-        no device type, and for a door tag or siren not the camera it talks through, which the webhook
-        gives as the device (camera filters and mutes apply to that camera whichever source came first)."""
-        device = event.device_id or ""
-        bridge = self.bridges.get(device)
-        if bridge is not None and event.device_type in SENSOR_TYPES and event.module_id in (None, device):
-            bridge_type = self.device_types.get(bridge, event.device_type)
-            return replace(event, device_id=bridge, module_id=device, device_type=bridge_type)
-        if event.device_type is None and device in self.device_types:
-            return replace(event, device_type=self.device_types[device])
-        return event
-
     def hints(self, event: SecurityEvent, language: str | None) -> AlertHints:
         names = self.device_names
         device_name = (names.get(event.module_id or "") or None) or (names.get(event.device_id or "") or None)
@@ -67,7 +51,7 @@ def _active_homes_query() -> Executable:
     active_link = (
         select(NetatmoLink.id)
         .join(HomeMember, HomeMember.link_id == NetatmoLink.id)
-        .where(HomeMember.home_id == Home.id, NetatmoLink.state == "active")
+        .where(HomeMember.home_id == Home.id, NetatmoLink.state == LinkState.ACTIVE)
         .order_by(NetatmoLink.linked_at, NetatmoLink.id)
         .limit(1)
         .correlate(Home)

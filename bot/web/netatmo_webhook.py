@@ -1,7 +1,8 @@
-"""POST /netatmo/webhook: Netatmo's pushes, verified, acknowledged at once, processed by the watcher.
+"""POST /netatmo/webhook: Netatmo's pushes, verified, acknowledged at once, processed by the intake watcher.
 
 Netatmo bans an endpoint for 24 h when it answers slowly or with errors, so this handler does the least it
-can: check the signature, decode the JSON, put it on a bounded in-memory queue and answer. Answers:
+can: check the signature, decode the JSON, put it on the bounded in-memory queue `services.inbox`
+(`bot.alerts.inbox`) and answer. Answers:
 - 401 when `X-Netatmo-secret` is missing or wrong (or no client secret is configured): nothing is read
   further. Only a forger gets this; Netatmo always signs.
 - 200 "ignored" for a correctly signed body that is not a JSON object: retrying cannot fix it, and a 4xx
@@ -17,43 +18,22 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
-from bot.services import Services
+from bot.alerts.inbox import Push
 from bot.web.health import SERVICES
 
 LOG = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Netatmo-secret"
 PATH = "/netatmo/webhook"
-INBOX_KEY = "netatmo_webhook_inbox"
-INBOX_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class Push:
-    """A verified push waiting for the watcher."""
-
-    payload: dict[str, Any]
-    received_at: datetime
 
 
 def signature(body: bytes, secret: str) -> str:
-    """Lowercase hex HMAC-SHA256 of the raw body keyed with the client secret (API.md §7.2)."""
+    """Lowercase hex HMAC-SHA256 of the raw body keyed with the client secret, as Netatmo signs."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def webhook_inbox(services: Services) -> asyncio.Queue[Push]:
-    """The queue between this route and the watcher (created on first use, one per process)."""
-    inbox = services.extras.get(INBOX_KEY)
-    if not isinstance(inbox, asyncio.Queue):
-        inbox = asyncio.Queue(maxsize=INBOX_SIZE)
-        services.extras[INBOX_KEY] = inbox
-    return inbox
 
 
 async def netatmo_webhook(request: web.Request) -> web.Response:
@@ -78,7 +58,7 @@ async def netatmo_webhook(request: web.Request) -> web.Response:
         LOG.warning("netatmo_webhook_malformed reason=not_an_object type=%s", type(payload).__name__)
         return web.Response(status=200, text="ignored")
     try:
-        webhook_inbox(services).put_nowait(Push(payload, datetime.now(UTC)))
+        services.inbox.put_nowait(Push(payload, datetime.now(UTC)))
     except asyncio.QueueFull:
         LOG.warning(
             "netatmo_webhook_dropped reason=queue_full push_type=%s", str(payload.get("push_type"))[:64]

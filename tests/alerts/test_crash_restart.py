@@ -9,13 +9,19 @@ from typing import Any
 
 from bot.storage import migrate
 from bot.storage.engine import create_engine, create_session_factory
-from tests.alerts.bot_process import new_key, start_bot_process, wait_for_messages, wait_started
-from tests.alerts.delivery_fixtures import add_event, deliveries, make_event, seed_chats
 
 BURST = 200
 
 
-async def test_kill_9_mid_burst_then_restart_loses_nothing(emulator: Any, tmp_path: Path) -> None:
+async def test_kill_9_mid_burst_then_restart_loses_nothing(
+    emulator: Any,
+    tmp_path: Path,
+    add_event: Any,
+    bot_processes: Any,
+    deliveries: Any,
+    delivery_event: Any,
+    seed_chats: Any,
+) -> None:
     url = f"sqlite+aiosqlite:///{(tmp_path / 'bot.db').as_posix()}"
     await migrate.upgrade(url)
     engine = create_engine(url)
@@ -23,25 +29,25 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(emulator: Any, tmp_pa
     user = emulator.add_user("Owner")
     chat = emulator.private_chat(user).id
     await seed_chats(sessions, [(chat, "private")])
-    key = new_key()
+    key = bot_processes.new_key()
 
-    first = start_bot_process(emulator, url, tmp_path, key, "first")
+    first = bot_processes.start(emulator, url, tmp_path, key, "first")
     try:
-        await wait_started(first)
+        await bot_processes.wait_started(first)
         # The burst, written the way intake writes it; events 100 s apart so none are grouped.
         for i in range(BURST):
-            await add_event(sessions, make_event(f"burst{i:03d}", time=1_700_000_000 + 100 * i), [chat])
-        await wait_for_messages(emulator, [chat], 40, timeout=30)
+            await add_event(sessions, delivery_event(f"burst{i:03d}", time=1_700_000_000 + 100 * i), [chat])
+        await bot_processes.wait_for_messages(emulator, [chat], 40, timeout=30)
         first.kill()
     finally:
         await first.stop()
     at_kill = len(emulator.messages(chat))
     assert at_kill < BURST, "the burst was over before the kill; the test proves nothing"
 
-    second = start_bot_process(emulator, url, tmp_path, key, "second")
+    second = bot_processes.start(emulator, url, tmp_path, key, "second")
     try:
-        await wait_started(second)
-        await wait_for_messages(emulator, [chat], BURST, timeout=60)
+        await bot_processes.wait_started(second)
+        await bot_processes.wait_for_messages(emulator, [chat], BURST, timeout=60)
 
         async def all_recorded() -> list[Any]:
             while True:

@@ -11,20 +11,13 @@ from sqlalchemy import select
 from bot.domain.events import Kind, Severity
 from bot.storage import deliveries as outbox
 from bot.storage.models import Subscription, TelegramChat
-from tests.alerts.delivery_fixtures import (
-    OTHER_CAMERA,
-    add_event,
-    deliveries,
-    jpeg,
-    make_event,
-    running_worker,
-    seed_chats,
-)
+
+OTHER_CAMERA = "70:ee:50:00:00:02"
 
 SNAP = "https://netatmocameraimage.invalid/production/snap-1.jpg"
 
 
-async def _until_done(harness: Any, emulator: Any, timeout: float = 10.0) -> list[Any]:  # noqa: ASYNC109
+async def _until_done(harness: Any, emulator: Any, deliveries: Any, timeout: float = 10.0) -> list[Any]:  # noqa: ASYNC109
     """Wait until no delivery is pending or awaiting its photo; returns the rows."""
 
     async def settled() -> list[Any] | None:
@@ -38,15 +31,24 @@ async def _until_done(harness: Any, emulator: Any, timeout: float = 10.0) -> lis
     return rows
 
 
-async def test_one_upload_then_file_ids_for_other_chats(emulator: Any, database_url: str) -> None:
+async def test_one_upload_then_file_ids_for_other_chats(
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    jpeg: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
+) -> None:
     users = [emulator.add_user(f"U{i}") for i in range(4)]
     chats = [emulator.private_chat(u).id for u in users]
     async with running_worker(emulator, database_url) as harness:
         harness.gateway.images[SNAP] = jpeg()
         await seed_chats(harness.sessions, [(c, "private") for c in chats])
-        event_pk = await add_event(harness.sessions, make_event("e1", snapshot_url=SNAP), chats)
+        event_pk = await add_event(harness.sessions, delivery_event("e1", snapshot_url=SNAP), chats)
         harness.worker.wakeup.set()
-        rows = await _until_done(harness, emulator)
+        rows = await _until_done(harness, emulator, deliveries)
 
         photos = emulator.calls("sendPhoto")
         uploads = [r for r in photos if r.files]
@@ -66,21 +68,30 @@ async def test_one_upload_then_file_ids_for_other_chats(emulator: Any, database_
             assert row.state == "sent" and row.has_photo
             assert row.telegram_message_id == message.message_id
             assert message.caption == "alert e1"
-            assert message.buttons == [("Mute 1 h", f"mute:{make_event('e1').device_id}")]
+            assert message.buttons == [("Mute 1 h", f"mute:{delivery_event('e1').device_id}")]
 
 
-async def test_late_snapshot_text_first_then_photo(emulator: Any, database_url: str) -> None:
+async def test_late_snapshot_text_first_then_photo(
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    jpeg: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
+) -> None:
     user = emulator.add_user("Late")
     chat = emulator.private_chat(user).id
     async with running_worker(emulator, database_url) as harness:
         harness.gateway.images[SNAP] = jpeg("blue")
         harness.gateway.not_ready[SNAP] = 2  # 404 on the first two tries
         await seed_chats(harness.sessions, [(chat, "private")])
-        await add_event(harness.sessions, make_event("late", snapshot_url=SNAP), [chat])
+        await add_event(harness.sessions, delivery_event("late", snapshot_url=SNAP), [chat])
         harness.worker.wakeup.set()
         first = await emulator.wait_for_message(chat, timeout=5)
         assert first.text == "alert late" and first.media is None  # not held back for the picture
-        (row,) = await _until_done(harness, emulator)
+        (row,) = await _until_done(harness, emulator, deliveries)
 
         assert row.state == "sent" and row.telegram_message_id == first.message_id
         assert len(harness.gateway.calls) == 3  # bounded retries until the picture came
@@ -93,34 +104,50 @@ async def test_late_snapshot_text_first_then_photo(emulator: Any, database_url: 
         assert message.text is None and row.has_photo
 
 
-async def test_late_snapshot_gives_up_after_bounded_tries(emulator: Any, database_url: str) -> None:
+async def test_late_snapshot_gives_up_after_bounded_tries(
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
+) -> None:
     user = emulator.add_user("Never")
     chat = emulator.private_chat(user).id
     async with running_worker(emulator, database_url) as harness:
         harness.gateway.not_ready[SNAP] = 1000
         await seed_chats(harness.sessions, [(chat, "private")])
-        await add_event(harness.sessions, make_event("never", snapshot_url=SNAP), [chat])
+        await add_event(harness.sessions, delivery_event("never", snapshot_url=SNAP), [chat])
         harness.worker.wakeup.set()
-        (row,) = await _until_done(harness, emulator)
+        (row,) = await _until_done(harness, emulator, deliveries)
         assert row.state == "sent" and not row.has_photo
         assert 2 <= len(harness.gateway.calls) <= 6
         assert [m.text for m in emulator.messages(chat)] == ["alert never"]
 
 
-async def test_events_of_one_camera_are_grouped_in_one_message(emulator: Any, database_url: str) -> None:
+async def test_events_of_one_camera_are_grouped_in_one_message(
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
+) -> None:
     user = emulator.add_user("Group")
     chat = emulator.private_chat(user).id
     async with running_worker(emulator, database_url) as harness:
         await seed_chats(harness.sessions, [(chat, "private")])
         t = 1_700_000_000
         for i, offset in enumerate((0, 10, 25)):
-            await add_event(harness.sessions, make_event(f"g{i}", time=t + offset), [chat])
-        await add_event(harness.sessions, make_event("other", time=t + 5, device_id=OTHER_CAMERA), [chat])
-        await add_event(harness.sessions, make_event("later", time=t + 200), [chat])
-        smoke = make_event("smoke", time=t + 30, severity=Severity.ALARM, kind=Kind.SMOKE)
+            await add_event(harness.sessions, delivery_event(f"g{i}", time=t + offset), [chat])
+        await add_event(harness.sessions, delivery_event("other", time=t + 5, device_id=OTHER_CAMERA), [chat])
+        await add_event(harness.sessions, delivery_event("later", time=t + 200), [chat])
+        smoke = delivery_event("smoke", time=t + 30, severity=Severity.ALARM, kind=Kind.SMOKE)
         await add_event(harness.sessions, smoke, [chat])
         harness.worker.wakeup.set()
-        rows = await _until_done(harness, emulator)
+        rows = await _until_done(harness, emulator, deliveries)
 
         texts = sorted(m.text or "" for m in emulator.messages(chat))
         assert texts == ["alert g0 + g1 + g2", "alert later", "alert other", "alert smoke"]
@@ -132,17 +159,23 @@ async def test_events_of_one_camera_are_grouped_in_one_message(emulator: Any, da
 
 
 async def test_blocked_bot_fails_the_delivery_and_pauses_the_subscription(
-    emulator: Any, database_url: str
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
 ) -> None:
     blocker, fan = emulator.add_user("Blocker"), emulator.add_user("Fan")
     blocked, ok = emulator.private_chat(blocker).id, emulator.private_chat(fan).id
     emulator.block_bot(blocker)
     async with running_worker(emulator, database_url) as harness:
         await seed_chats(harness.sessions, [(blocked, "private"), (ok, "private")])
-        await add_event(harness.sessions, make_event("b1"), [blocked, ok])
-        await add_event(harness.sessions, make_event("b2", time=1_700_001_000), [blocked, ok])
+        await add_event(harness.sessions, delivery_event("b1"), [blocked, ok])
+        await add_event(harness.sessions, delivery_event("b2", time=1_700_001_000), [blocked, ok])
         harness.worker.wakeup.set()
-        rows = await _until_done(harness, emulator)
+        rows = await _until_done(harness, emulator, deliveries)
 
         assert [r.state for r in rows if r.chat_id == blocked] == ["failed", "failed"]
         assert [r.state for r in rows if r.chat_id == ok] == ["sent", "sent"]
@@ -157,15 +190,23 @@ async def test_blocked_bot_fails_the_delivery_and_pauses_the_subscription(
         assert len([c for c in emulator.calls("sendMessage") if c.params["chat_id"] == str(blocked)]) == 1
 
 
-async def test_group_migrated_to_supergroup_is_followed(emulator: Any, database_url: str) -> None:
+async def test_group_migrated_to_supergroup_is_followed(
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
+) -> None:
     alice = emulator.add_user("Alice")
     group = emulator.add_group("Family", [alice])
     new_id = emulator.migrate_chat(group)
     async with running_worker(emulator, database_url) as harness:
         await seed_chats(harness.sessions, [(group.id, "group")])
-        await add_event(harness.sessions, make_event("m1"), [group.id])
+        await add_event(harness.sessions, delivery_event("m1"), [group.id])
         harness.worker.wakeup.set()
-        rows = await _until_done(harness, emulator)
+        rows = await _until_done(harness, emulator, deliveries)
 
         (row,) = rows
         assert row.chat_id == new_id and row.state == "sent"
@@ -177,7 +218,16 @@ async def test_group_migrated_to_supergroup_is_followed(emulator: Any, database_
         assert sub.chat_id == new_id and sub.active
 
 
-async def test_429_and_5xx_storms_deliver_everything_exactly_once(emulator: Any, database_url: str) -> None:
+async def test_429_and_5xx_storms_deliver_everything_exactly_once(
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    jpeg: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
+) -> None:
     users = [emulator.add_user(f"S{i}") for i in range(3)]
     chats = [emulator.private_chat(u).id for u in users]
     emulator.fail_next("sendMessage", 429, count=4, retry_after=1)
@@ -187,12 +237,12 @@ async def test_429_and_5xx_storms_deliver_everything_exactly_once(emulator: Any,
         await seed_chats(harness.sessions, [(c, "private") for c in chats])
         for i in range(10):
             url = SNAP if i % 2 else None
-            event = make_event(f"s{i}", time=1_700_000_000 + 100 * i, snapshot_url=url)
+            event = delivery_event(f"s{i}", time=1_700_000_000 + 100 * i, snapshot_url=url)
             await add_event(harness.sessions, event, chats)
         emulator.fail_next("sendMessage", 500, count=3)
         emulator.fail_next("sendMessage", 429, count=2, retry_after=1)
         harness.worker.wakeup.set()
-        rows = await _until_done(harness, emulator, timeout=30)
+        rows = await _until_done(harness, emulator, deliveries, timeout=30)
 
         assert all(r.state == "sent" for r in rows) and len(rows) == 30
         failures = [r for r in emulator.requests if r.status in (429, 500, 502)]

@@ -1,40 +1,32 @@
-"""Intake → delivery handoff: rows inserted pre-leased to the local worker and handed over in memory; a full
-worker leaves them to the periodic claim; rows pre-leased by a process that died are taken over once their
-leases expire."""
+"""Intake → delivery in one direction: the caller gives intake the worker's room as a lease, intake inserts
+that many rows pre-leased and returns them, the caller submits them. Rows without room wait for the
+claim; nothing is lost when intake rolls back; rows pre-leased by a process that died are taken over once
+their leases expire."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.alerts.delivery import delivery_handoff
-from bot.alerts.hints import Expected
+from bot.alerts.delivery import DeliveryConfig
 from bot.alerts.intake import accept
 from bot.domain.events import Severity
 from bot.storage import deliveries as outbox
-from bot.storage.deliveries import Claimed
-from tests.alerts.delivery_fixtures import (
-    CAMERA,
-    FAST,
-    HOME,
-    Harness,
-    deliveries,
-    jpeg,
-    make_event,
-    running_worker,
-)
-from tests.alerts.intake_fixtures import seed_home
+from bot.storage import events as event_store
+from bot.storage.deliveries import Claimed, LocalLease
 
+HOME = "home-1"
+CAMERA = "70:ee:50:00:00:01"
 SNAP = "https://netatmocameraimage.invalid/production/handoff.jpg"
+FAST = DeliveryConfig(lease_seconds=10, scan_interval=0.05, backoff_base=0.05, backoff_cap=0.5)
 QUIET = replace(FAST, scan_interval=60.0)  # no periodic claim while a test looks
 
 
-async def _chats(emulator: Any, harness: Harness, count: int) -> list[int]:
+async def _chats(emulator: Any, harness: Any, count: int, seed_home: Any) -> list[int]:
     """`count` private chats subscribed to HOME, which an active link sees (so intake routes to them)."""
     chats = [emulator.private_chat(emulator.add_user(f"H{i}")).id for i in range(count)]
     await seed_home(harness.sessions, HOME, chats=chats, owner=chats[0], devices=((CAMERA, "NOC"),))
@@ -54,7 +46,7 @@ def _count_claims(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-async def _all_sent(harness: Harness, timeout: float = 10.0) -> list[Any]:  # noqa: ASYNC109
+async def _all_sent(harness: Any, deliveries: Any, timeout: float = 10.0) -> list[Any]:  # noqa: ASYNC109
     async with asyncio.timeout(timeout):
         while True:
             rows = await deliveries(harness.sessions)
@@ -63,20 +55,33 @@ async def _all_sent(harness: Harness, timeout: float = 10.0) -> list[Any]:  # no
             await asyncio.sleep(0.05)
 
 
-async def test_intake_hands_new_rows_to_the_worker_without_a_claim(
-    emulator: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+async def test_rows_stored_under_the_workers_lease_are_submitted_without_a_claim(
+    emulator: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    running_worker: Any,
+    seed_home: Any,
+    delivery_event: Any,
+    deliveries: Any,
+    jpeg: Any,
 ) -> None:
     async with running_worker(emulator, database_url, config=QUIET) as harness:
-        assert delivery_handoff(harness.services) is harness.worker  # what the intake watcher passes
-        chats = await _chats(emulator, harness, 2)
+        chats = await _chats(emulator, harness, 2, seed_home)
         harness.gateway.images[SNAP] = jpeg()
         claims = _count_claims(monkeypatch)
-        new = await accept(
-            harness.sessions, [make_event("h1", snapshot_url=SNAP)], "webhook", handoff=harness.worker
+        lease = harness.worker.intake_lease()
+        assert lease is not None and lease.owner == harness.worker.owner
+        stored = await accept(
+            harness.sessions, [delivery_event("h1", snapshot_url=SNAP)], "webhook", lease=lease
         )
-        assert [e.event_id for e in new] == ["h1"]
-        rows = await _all_sent(harness)
+        assert [e.event_id for e in stored.events] == ["h1"]
+        assert (len(stored.rows), stored.queued) == (2, 0)
+        assert sorted(row.chat_id for row in stored.rows) == sorted(chats)
+        leased = await deliveries(harness.sessions)
+        assert {(r.id, r.lease_owner) for r in leased} == {(row.id, lease.owner) for row in stored.rows}
 
+        harness.worker.submit(stored.rows)
+        rows = await _all_sent(harness, deliveries)
         assert claims == []  # straight from intake to sendPhoto: no claim query, no wake-up
         assert len(rows) == 2 and all(r.lease_owner is None and r.has_photo for r in rows)
         for chat in chats:
@@ -86,86 +91,138 @@ async def test_intake_hands_new_rows_to_the_worker_without_a_claim(
         assert harness.gateway.calls == [SNAP]
 
 
-async def test_adopted_rows_are_grouped_like_claimed_ones(emulator: Any, database_url: str) -> None:
+async def test_submitted_rows_are_grouped_like_claimed_ones(
+    emulator: Any,
+    database_url: str,
+    running_worker: Any,
+    seed_home: Any,
+    delivery_event: Any,
+    deliveries: Any,
+) -> None:
     async with running_worker(emulator, database_url, config=QUIET) as harness:
-        (chat,) = await _chats(emulator, harness, 1)
+        (chat,) = await _chats(emulator, harness, 1, seed_home)
         t = 1_700_000_000
         for i, offset in enumerate((0, 10, 25)):
-            event = make_event(f"g{i}", time=t + offset)
-            await accept(harness.sessions, [event], "webhook", handoff=harness.worker)
-            await _all_sent(harness)
+            event = delivery_event(f"g{i}", time=t + offset)
+            stored = await accept(harness.sessions, [event], "webhook", lease=harness.worker.intake_lease())
+            harness.worker.submit(stored.rows)
+            await _all_sent(harness, deliveries)
         assert [m.text for m in emulator.messages(chat)] == ["alert g0 + g1 + g2"]
         assert len(emulator.calls("editMessageText")) == 2
 
 
-async def test_a_full_worker_leaves_rows_to_the_periodic_claim(
-    emulator: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+async def test_a_worker_without_room_or_stopped_grants_no_lease(
+    emulator: Any, database_url: str, running_worker: Any
 ) -> None:
-    config = replace(QUIET, max_in_flight=2)
-    async with running_worker(emulator, database_url, config=config) as harness:
-        chats = await _chats(emulator, harness, 3)
-        worker = harness.worker
-        assert worker.reserve(2) == 2 and worker.reserve(1) == 0  # now it has no room left
+    async with running_worker(emulator, database_url, config=replace(QUIET, max_in_flight=0)) as harness:
+        assert harness.worker.intake_lease() is None
+    async with running_worker(emulator, database_url, start=False) as harness:
+        assert harness.worker.intake_lease() is None
+
+
+async def test_rows_without_a_lease_wait_for_the_claim(
+    emulator: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    running_worker: Any,
+    seed_home: Any,
+    delivery_event: Any,
+    deliveries: Any,
+) -> None:
+    async with running_worker(emulator, database_url, config=QUIET) as harness:
+        chats = await _chats(emulator, harness, 3, seed_home)
         claims = _count_claims(monkeypatch)
-        await accept(harness.sessions, [make_event("full")], "webhook", handoff=worker)
+        stored = await accept(harness.sessions, [delivery_event("full")], "webhook")  # no room: no lease
+        assert (stored.rows, stored.queued) == ([], 3)
         await asyncio.sleep(0.2)
         rows = await deliveries(harness.sessions)
         assert [(r.state, r.lease_owner) for r in rows] == [("pending", None)] * 3  # inserted unleased
         assert emulator.calls("sendMessage") == []
 
-        worker.adopt([], 2)  # the room comes back: the woken worker claims the rows
-        await _all_sent(harness)
+        harness.worker.wake()  # what the watcher does when rows were queued: the worker claims them
+        await _all_sent(harness, deliveries)
         assert claims  # they went through the claim query
         for chat in chats:
             assert [m.text for m in emulator.messages(chat)] == ["alert full"]
 
 
 async def test_partial_room_leases_what_fits_and_the_claim_takes_the_rest(
-    emulator: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+    emulator: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    running_worker: Any,
+    seed_home: Any,
+    delivery_event: Any,
+    deliveries: Any,
 ) -> None:
     config = replace(QUIET, max_in_flight=2)
     async with running_worker(emulator, database_url, config=config) as harness:
-        chats = await _chats(emulator, harness, 3)
+        chats = await _chats(emulator, harness, 3, seed_home)
         claims = _count_claims(monkeypatch)
-        await accept(harness.sessions, [make_event("part")], "webhook", handoff=harness.worker)
-        await _all_sent(harness)
+        lease = harness.worker.intake_lease()
+        assert lease is not None and lease.limit == 2
+        stored = await accept(harness.sessions, [delivery_event("part")], "webhook", lease=lease)
+        assert (len(stored.rows), stored.queued) == (2, 1)
+        harness.worker.submit(stored.rows)
+        harness.worker.wake()
+        await _all_sent(harness, deliveries)
         assert claims  # the third row was claimed …
         for chat in chats:  # … and every chat has the alert once
             assert [m.text for m in emulator.messages(chat)] == ["alert part"]
 
 
-@dataclass
-class DeadReplica:
-    """A handoff whose process dies right after intake's commit: it leases rows and never sends them."""
+async def test_an_intake_that_rolls_back_leaves_nothing_leased_and_loses_nothing(
+    emulator: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    running_worker: Any,
+    seed_home: Any,
+    delivery_event: Any,
+    deliveries: Any,
+) -> None:
+    async with running_worker(emulator, database_url, config=QUIET) as harness:
+        chats = await _chats(emulator, harness, 2, seed_home)
+        original = event_store.insert_deliveries_returning
 
-    owner: str = "dead-replica"
-    lease_seconds: float = 0.5
-    adopted: list[Claimed] = field(default_factory=list)
+        async def failing(*args: Any) -> Any:
+            await original(*args)
+            raise RuntimeError("the database went away mid-transaction")
 
-    def reserve(self, wanted: int) -> int:
-        return wanted
+        monkeypatch.setattr(event_store, "insert_deliveries_returning", failing)
+        with pytest.raises(RuntimeError):
+            await accept(
+                harness.sessions, [delivery_event("rb")], "webhook", lease=harness.worker.intake_lease()
+            )
+        assert await deliveries(harness.sessions) == []  # neither the event nor a leased row stayed
 
-    def adopt(self, rows: Sequence[Claimed], reserved: int) -> None:
-        self.adopted.extend(rows)
-
-    def expect(self, expected: Sequence[Expected]) -> None:
-        pass
-
-    def wake(self) -> None:
-        pass
+        monkeypatch.setattr(event_store, "insert_deliveries_returning", original)
+        stored = await accept(  # the push again (Netatmo retries, or the poll finds it)
+            harness.sessions, [delivery_event("rb")], "webhook", lease=harness.worker.intake_lease()
+        )
+        assert [e.event_id for e in stored.events] == ["rb"]
+        harness.worker.submit(stored.rows)
+        await _all_sent(harness, deliveries)
+        for chat in chats:
+            assert [m.text for m in emulator.messages(chat)] == ["alert rb"]
 
 
 async def test_rows_pre_leased_by_a_dead_process_are_reclaimed_after_the_lease(
-    emulator: Any, database_url: str
+    emulator: Any,
+    database_url: str,
+    running_worker: Any,
+    seed_home: Any,
+    delivery_event: Any,
+    deliveries: Any,
 ) -> None:
     async with running_worker(emulator, database_url, start=False) as harness:
-        chats = await _chats(emulator, harness, 2)
-        dead = DeadReplica()
-        await accept(harness.sessions, [make_event("orphan")], "webhook", handoff=dead)
+        chats = await _chats(emulator, harness, 2, seed_home)
+        # A replica stores the rows leased to itself and dies before it submits them.
+        dead = LocalLease("dead-replica", datetime.now(UTC) + timedelta(seconds=0.5), 50)
+        stored = await accept(harness.sessions, [delivery_event("orphan")], "webhook", lease=dead)
         rows = await deliveries(harness.sessions)
         assert {r.lease_owner for r in rows} == {"dead-replica"}
-        assert sorted(c.id for c in dead.adopted) == [r.id for r in rows]
-        assert all(c.event.event_id == "orphan" and c.state == outbox.PENDING for c in dead.adopted)
+        assert sorted(c.id for c in stored.rows) == [r.id for r in rows]
+        assert all(c.event.event_id == "orphan" and c.state == outbox.PENDING for c in stored.rows)
         assert await outbox.claim_due(harness.sessions, "heir", 10, 50) == []  # the lease holds …
 
         lease_until = max(r.lease_until for r in rows if r.lease_until is not None)
@@ -174,7 +231,7 @@ async def test_rows_pre_leased_by_a_dead_process_are_reclaimed_after_the_lease(
         await asyncio.sleep(max(0.0, (lease_until - datetime.now(UTC)).total_seconds()) + 0.1)
         await harness.worker.start()  # … until it expires: then another worker takes the rows over
         try:
-            await _all_sent(harness)
+            await _all_sent(harness, deliveries)
         finally:
             await harness.worker.stop()
         for chat in chats:
@@ -182,15 +239,21 @@ async def test_rows_pre_leased_by_a_dead_process_are_reclaimed_after_the_lease(
 
 
 async def test_a_backlog_is_claimed_in_batches_not_one_row_per_finished_send(
-    emulator: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+    emulator: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    running_worker: Any,
+    seed_home: Any,
+    delivery_event: Any,
+    deliveries: Any,
 ) -> None:
     config = replace(QUIET, max_in_flight=10, batch=10)  # claims again once 5 rows of room are free
     async with running_worker(emulator, database_url, config=config) as harness:
-        chats = await _chats(emulator, harness, 40)
+        chats = await _chats(emulator, harness, 40, seed_home)
         claims = _count_claims(monkeypatch)
-        await accept(harness.sessions, [make_event("backlog")], "webhook")  # no handoff: 40 unleased rows
+        await accept(harness.sessions, [delivery_event("backlog")], "webhook")  # no lease: 40 unleased rows
         harness.worker.wake()
-        rows = await _all_sent(harness, timeout=30.0)
+        rows = await _all_sent(harness, deliveries, timeout=30.0)
         assert len(rows) == 40
         for chat in chats:
             assert [m.text for m in emulator.messages(chat)] == ["alert backlog"]
@@ -200,14 +263,14 @@ async def test_a_backlog_is_claimed_in_batches_not_one_row_per_finished_send(
 
 
 async def test_pictures_are_prefetched_only_for_rows_the_worker_has_room_for(
-    emulator: Any, database_url: str
+    emulator: Any, database_url: str, running_worker: Any, delivery_event: Any, jpeg: Any
 ) -> None:
     config = replace(QUIET, max_in_flight=2)
     async with running_worker(emulator, database_url, config=config) as harness:
         urls = [f"{SNAP}?n={i}" for i in range(5)]
         harness.gateway.images.update({url: jpeg() for url in urls})
-        harness.worker.prefetch([make_event(f"pf{i}", snapshot_url=url) for i, url in enumerate(urls)])
-        alarm = make_event("pf-alarm", snapshot_url=f"{SNAP}?alarm", severity=Severity.ALARM)
+        harness.worker.prefetch([delivery_event(f"pf{i}", snapshot_url=url) for i, url in enumerate(urls)])
+        alarm = delivery_event("pf-alarm", snapshot_url=f"{SNAP}?alarm", severity=Severity.ALARM)
         harness.gateway.images[f"{SNAP}?alarm"] = jpeg()
         harness.worker.prefetch([alarm])  # an alarm never waits for its picture: nothing to prefetch
         await asyncio.sleep(0.1)

@@ -13,21 +13,17 @@ from bot.alerts.intake import accept, ingest
 from bot.domain.events import Kind, Severity, event_from_dict
 from bot.netatmo.events import events_from_getevents, parse_webhook
 from bot.storage.models import Delivery, Event, HomeDevice, Mute, NetatmoLink, Subscription
-from tests.alerts.intake_fixtures import (
-    CAMERA,
-    HOME,
-    OWNER,
-    count,
-    database,
-    delivery_rows,
-    make_event,
-    seed_home,
-)
+
+HOME = "home-a"
+CAMERA = "70:ee:50:00:00:0a"
+OWNER = 1001
 
 GROUP = -100200300
 
 
-async def test_new_event_stored_once_with_one_delivery_per_chat(database_url: str) -> None:
+async def test_new_event_stored_once_with_one_delivery_per_chat(
+    database_url: str, count: Any, database: Any, delivery_rows: Any, make_event: Any, seed_home: Any
+) -> None:
     async with database(database_url) as sessions:
         await seed_home(sessions, chats=(OWNER, GROUP))
         event = make_event("e1")
@@ -47,6 +43,10 @@ async def test_new_event_stored_once_with_one_delivery_per_chat(database_url: st
 
 async def test_webhook_and_poll_of_the_same_event_give_one_row_and_one_delivery_per_chat(
     database_url: str,
+    count: Any,
+    database: Any,
+    delivery_rows: Any,
+    seed_home: Any,
 ) -> None:
     push = {
         "push_type": "NACamera-movement",
@@ -77,9 +77,9 @@ async def test_webhook_and_poll_of_the_same_event_give_one_row_and_one_delivery_
     async with database(database_url) as sessions:
         await seed_home(sessions, chats=(OWNER, GROUP))
         from_webhook = [*parse_webhook(push, now=1).events, *parse_webhook(outdoor_push, now=1).events]
-        assert len(await accept(sessions, from_webhook, "webhook")) == 3
+        assert len((await accept(sessions, from_webhook, "webhook")).events) == 3
         from_poll = events_from_getevents(HOME, [*polled, outdoor_polled])
-        new = await accept(sessions, from_poll, "poll")
+        new = (await accept(sessions, from_poll, "poll")).events
         assert [(e.event_id, e.subevent_id) for e in new] == [("out1", "sub3")]
         assert await count(sessions, Event) == 4
         rows = await delivery_rows(sessions)
@@ -92,7 +92,9 @@ async def test_webhook_and_poll_of_the_same_event_give_one_row_and_one_delivery_
         }
 
 
-async def test_homes_without_an_active_link_are_skipped(sqlite_url: str) -> None:
+async def test_homes_without_an_active_link_are_skipped(
+    sqlite_url: str, count: Any, database: Any, make_event: Any, seed_home: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
         async with sessions.begin() as session:
@@ -105,14 +107,18 @@ async def test_homes_without_an_active_link_are_skipped(sqlite_url: str) -> None
         assert await ingest(sessions, [make_event("e1")], "poll") == 1
 
 
-async def test_deliver_false_stores_history_without_alerts(sqlite_url: str) -> None:
+async def test_deliver_false_stores_history_without_alerts(
+    sqlite_url: str, count: Any, database: Any, make_event: Any, seed_home: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
         assert await ingest(sessions, [make_event("old1"), make_event("old2")], "poll", deliver=False) == 2
         assert (await count(sessions, Event), await count(sessions, Delivery)) == (2, 0)
 
 
-async def test_routing_rules_apply(sqlite_url: str) -> None:
+async def test_routing_rules_apply(
+    sqlite_url: str, database: Any, delivery_rows: Any, make_event: Any, seed_home: Any
+) -> None:
     now = datetime.now(UTC)
     async with database(sqlite_url) as sessions:
         await seed_home(sessions, chats=(OWNER, GROUP))
@@ -128,11 +134,13 @@ async def test_routing_rules_apply(sqlite_url: str) -> None:
         assert await delivery_rows(sessions) == [("fire", "", GROUP, False)]  # a mute never hides a fire
 
 
-async def test_connection_events_are_stored_but_not_alerted(sqlite_url: str) -> None:
+async def test_connection_events_are_stored_but_not_alerted(
+    sqlite_url: str, count: Any, database: Any, make_event: Any, seed_home: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
         off = make_event("d1", kind=Kind.CAMERA_OFFLINE, severity=Severity.INFO, netatmo_type="disconnection")
-        new = await accept(sessions, [off], "poll")
+        new = (await accept(sessions, [off], "poll")).events
         assert [e.event_id for e in new] == ["d1"]
         assert (await count(sessions, Event), await count(sessions, Delivery)) == (1, 0)
         async with sessions() as session:
@@ -140,7 +148,9 @@ async def test_connection_events_are_stored_but_not_alerted(sqlite_url: str) -> 
         assert device is not None and device.reachable is False
 
 
-async def test_large_batches_across_homes(sqlite_url: str) -> None:
+async def test_large_batches_across_homes(
+    sqlite_url: str, count: Any, database: Any, make_event: Any, seed_home: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions, "h1", chats=(OWNER, GROUP))
         await seed_home(sessions, "h2", chats=(OWNER,))
@@ -154,7 +164,9 @@ async def test_large_batches_across_homes(sqlite_url: str) -> None:
         assert await ingest(sessions, events, "webhook") == 0
 
 
-async def test_the_write_transaction_holds_only_writes(database_url: str) -> None:
+async def test_the_write_transaction_holds_only_writes(
+    database_url: str, count: Any, database: Any, make_event: Any, seed_home: Any
+) -> None:
     """The homes and routing are read before the transaction that stores the batch: on SQLite that
     transaction holds the only writer lock, and every read inside it would keep other writers waiting."""
     async with database(database_url) as sessions:
@@ -212,7 +224,9 @@ def _tag_open_both_ways(webhook_id: str, polled_id: str) -> list[Any]:
     return [*pushed, *polled]
 
 
-async def test_a_polled_door_tag_event_names_its_camera_like_the_webhook(database_url: str) -> None:
+async def test_a_polled_door_tag_event_names_its_camera_like_the_webhook(
+    database_url: str, database: Any, delivery_rows: Any, seed_home: Any
+) -> None:
     async with database(database_url) as sessions:
         await seed_home(sessions, chats=(OWNER, GROUP), devices=((CAMERA, "NACamera"), (TAG, "NACamDoorTag")))
         async with sessions.begin() as session:
@@ -230,7 +244,9 @@ async def test_a_polled_door_tag_event_names_its_camera_like_the_webhook(databas
         assert await delivery_rows(sessions) == [("polled", "", OWNER, False), ("pushed", "", OWNER, False)]
 
 
-async def test_without_a_known_bridge_a_polled_tag_event_keeps_the_tag(sqlite_url: str) -> None:
+async def test_without_a_known_bridge_a_polled_tag_event_keeps_the_tag(
+    sqlite_url: str, database: Any, seed_home: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions, chats=(OWNER,), devices=((CAMERA, "NACamera"), (TAG, "NACamDoorTag")))
         assert await ingest(sessions, _tag_open_both_ways("pushed", "polled")[1:], "poll") == 1

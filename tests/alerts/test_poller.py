@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts.poller import PollConfig, Poller, due_homes, next_poll_delay
+from bot.alerts.poller import PollConfig, Poller, next_poll_delay
 from bot.alerts.reachability import ReachabilityConfig
 from bot.netatmo.errors import NetatmoUnavailable, Throttled
 from bot.storage.models import Delivery, Event, Home, HomeDevice, HomeMember, NetatmoLink
-from tests.alerts.intake_fixtures import CAMERA, HOME, Sessions, count, database, delivery_rows, seed_home
+from bot.storage.polling import due_homes
+
+HOME = "home-a"
+CAMERA = "70:ee:50:00:00:0a"
+Sessions = async_sessionmaker[AsyncSession]
 
 CONFIG = PollConfig()
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -60,40 +64,6 @@ def _raw(event_id: str, time: int, kind: str = "movement") -> dict[str, Any]:
     return {"id": event_id, "type": kind, "time": time, "module_id": CAMERA}
 
 
-@dataclass
-class FakeGateway:
-    """getevents over a list of events (newest first), paging with event_id like Netatmo."""
-
-    events: list[dict[str, Any]] = field(default_factory=list)
-    status: dict[str, Any] = field(
-        default_factory=lambda: {"home": {"id": HOME, "modules": [{"id": CAMERA}]}}
-    )
-    calls: list[str] = field(default_factory=list)
-    fail: Exception | None = None
-
-    async def get_events(self, link_id: int, home_id: str, size: int = 30) -> list[dict[str, Any]]:
-        self.calls.append("getevents")
-        if self.fail is not None:
-            raise self.fail
-        return [dict(e) for e in self.events[:size]]
-
-    async def api(self, link_id: int, endpoint: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        assert endpoint == "api/getevents" and params is not None
-        self.calls.append(f"page:{params['event_id']}")
-        ids = [e["id"] for e in self.events]
-        start = ids.index(params["event_id"])  # "up to this id": the page starts with it
-        page = self.events[start : start + int(params["size"])]
-        return {"status": "ok", "body": {"home": {"id": home_id_of(params), "events": page}}}
-
-    async def home_status(self, link_id: int, home_id: str) -> dict[str, Any]:
-        self.calls.append("homestatus")
-        return self.status
-
-
-def home_id_of(params: dict[str, Any]) -> str:
-    return str(params["home_id"])
-
-
 async def _poll(sessions: Sessions, poller: Poller) -> Any:
     homes, total = await due_homes(sessions, poller.clock(), forced={HOME})
     assert total == 1
@@ -101,7 +71,7 @@ async def _poll(sessions: Sessions, poller: Poller) -> Any:
     return await poller.poll(home)
 
 
-def _poller(sessions: Sessions, gateway: FakeGateway, clock: list[datetime], **config: Any) -> Poller:
+def _poller(sessions: Sessions, gateway: Any, clock: list[datetime], **config: Any) -> Poller:
     return Poller(
         sessions,
         lambda: gateway,
@@ -118,8 +88,10 @@ async def _home(sessions: Sessions) -> Home:
     return home
 
 
-async def test_first_poll_is_history_then_new_events_alert(sqlite_url: str) -> None:
-    gateway = FakeGateway(events=[_raw("e2", EPOCH - 100), _raw("e1", EPOCH - 200)])
+async def test_first_poll_is_history_then_new_events_alert(
+    sqlite_url: str, count: Any, database: Any, delivery_rows: Any, seed_home: Any, poll_gateway: Any
+) -> None:
+    gateway = poll_gateway(events=[_raw("e2", EPOCH - 100), _raw("e1", EPOCH - 200)])
     clock = [NOW]
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
@@ -140,9 +112,11 @@ async def test_first_poll_is_history_then_new_events_alert(sqlite_url: str) -> N
         assert (await _home(sessions)).last_event_time == EPOCH + 30
 
 
-async def test_first_poll_alerts_events_that_happened_after_linking(sqlite_url: str) -> None:
+async def test_first_poll_alerts_events_that_happened_after_linking(
+    sqlite_url: str, count: Any, database: Any, delivery_rows: Any, seed_home: Any, poll_gateway: Any
+) -> None:
     """An event between linking and the first poll is news: only what came before the link is history."""
-    gateway = FakeGateway(events=[_raw("after", EPOCH - 100), _raw("before", EPOCH - 200)])
+    gateway = poll_gateway(events=[_raw("after", EPOCH - 100), _raw("before", EPOCH - 200)])
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
         async with sessions.begin() as session:
@@ -154,9 +128,11 @@ async def test_first_poll_alerts_events_that_happened_after_linking(sqlite_url: 
         assert await count(sessions, Event) == 2  # the older one is kept as history, without an alert
 
 
-async def test_catch_up_after_an_outage_pages_back_to_the_last_seen_event(sqlite_url: str) -> None:
+async def test_catch_up_after_an_outage_pages_back_to_the_last_seen_event(
+    sqlite_url: str, count: Any, database: Any, seed_home: Any, poll_gateway: Any
+) -> None:
     events = [_raw(f"e{i:03d}", EPOCH - 10 * (100 - i)) for i in range(100)][::-1]  # newest first
-    gateway = FakeGateway(events=events[70:])  # before the outage: the 30 oldest
+    gateway = poll_gateway(events=events[70:])  # before the outage: the 30 oldest
     clock = [NOW]
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
@@ -173,9 +149,9 @@ async def test_catch_up_after_an_outage_pages_back_to_the_last_seen_event(sqlite
         assert await count(sessions, Delivery) == 70
 
 
-async def test_catch_up_is_bounded(sqlite_url: str) -> None:
+async def test_catch_up_is_bounded(sqlite_url: str, database: Any, seed_home: Any, poll_gateway: Any) -> None:
     events = [_raw(f"e{i:03d}", EPOCH - 10 * (100 - i)) for i in range(100)][::-1]
-    gateway = FakeGateway(events=events[95:])
+    gateway = poll_gateway(events=events[95:])
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
         clock = [NOW]
@@ -186,8 +162,10 @@ async def test_catch_up_is_bounded(sqlite_url: str) -> None:
         assert outcome.pages == 3 and len(outcome.new) == 10 + 9 + 9  # each older page repeats its first id
 
 
-async def test_events_missed_by_a_registered_webhook_shorten_the_interval(sqlite_url: str) -> None:
-    gateway = FakeGateway(events=[_raw("e1", EPOCH - 1000)])
+async def test_events_missed_by_a_registered_webhook_shorten_the_interval(
+    sqlite_url: str, database: Any, seed_home: Any, poll_gateway: Any
+) -> None:
+    gateway = poll_gateway(events=[_raw("e1", EPOCH - 1000)])
     clock = [NOW]
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
@@ -201,8 +179,10 @@ async def test_events_missed_by_a_registered_webhook_shorten_the_interval(sqlite
         assert [e.event_id for e in outcome.new] == ["e2"] and outcome.delay == 60
 
 
-async def test_throttling_and_errors_push_the_next_poll_back(sqlite_url: str) -> None:
-    gateway = FakeGateway(fail=Throttled(retry_after=600))
+async def test_throttling_and_errors_push_the_next_poll_back(
+    sqlite_url: str, database: Any, seed_home: Any, poll_gateway: Any
+) -> None:
+    gateway = poll_gateway(fail=Throttled(retry_after=600))
     clock = [NOW]
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
@@ -216,8 +196,10 @@ async def test_throttling_and_errors_push_the_next_poll_back(sqlite_url: str) ->
         assert (await _poll(sessions, poller)).delay == 240
 
 
-async def test_homestatus_offline_then_back_alerts_once_each(sqlite_url: str) -> None:
-    gateway = FakeGateway(events=[_raw("e1", EPOCH - 100)])
+async def test_homestatus_offline_then_back_alerts_once_each(
+    sqlite_url: str, database: Any, delivery_rows: Any, seed_home: Any, poll_gateway: Any
+) -> None:
+    gateway = poll_gateway(events=[_raw("e1", EPOCH - 100)])
     gateway.status = {"home": {"id": HOME, "modules": []}, "errors": [{"code": 6, "id": CAMERA}]}
     clock = [NOW]
     async with database(sqlite_url) as sessions:
@@ -240,13 +222,17 @@ async def test_homestatus_offline_then_back_alerts_once_each(sqlite_url: str) ->
 
 
 @pytest.mark.parametrize("state", ["broken"])
-async def test_homes_without_active_link_are_not_polled(sqlite_url: str, state: str) -> None:
+async def test_homes_without_active_link_are_not_polled(
+    sqlite_url: str, state: str, database: Any, seed_home: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions, link_state=state)
         assert await due_homes(sessions, NOW, forced={HOME}) == ([], 0)
 
 
-async def test_only_due_or_forced_homes_come_back_with_their_accounts_home_count(database_url: str) -> None:
+async def test_only_due_or_forced_homes_come_back_with_their_accounts_home_count(
+    database_url: str, database: Any, seed_home: Any
+) -> None:
     async with database(database_url) as sessions:
         link_a = await seed_home(sessions, "h1", owner=1001, netatmo_user="account-a")
         await seed_home(sessions, "h2", owner=1001, chats=(), netatmo_user="account-a")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts.intake import accept, ingest
 from bot.alerts.reachability import (
@@ -15,22 +18,16 @@ from bot.alerts.reachability import (
 )
 from bot.domain.events import Kind, SecurityEvent, Severity
 from bot.storage.models import Delivery, Event, HomeDevice
-from tests.alerts.intake_fixtures import (
-    CAMERA,
-    HOME,
-    Sessions,
-    count,
-    database,
-    delivery_rows,
-    make_event,
-    seed_home,
-)
+
+HOME = "home-a"
+CAMERA = "70:ee:50:00:00:0a"
+Sessions = async_sessionmaker[AsyncSession]
 
 CONFIG = ReachabilityConfig(offline_after=300)
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def _connection(event_id: str, online: bool, at: datetime) -> SecurityEvent:
+def _connection(event_id: str, online: bool, at: datetime, make_event: Any) -> SecurityEvent:
     return make_event(
         event_id,
         kind=Kind.CAMERA_ONLINE if online else Kind.CAMERA_OFFLINE,
@@ -47,10 +44,12 @@ async def _device(sessions: Sessions, device_id: str = CAMERA) -> HomeDevice:
     return device
 
 
-async def test_outage_longer_than_threshold_gives_one_offline_and_one_back_alert(database_url: str) -> None:
+async def test_outage_longer_than_threshold_gives_one_offline_and_one_back_alert(
+    database_url: str, database: Any, delivery_rows: Any, seed_home: Any, make_event: Any
+) -> None:
     async with database(database_url) as sessions:
         await seed_home(sessions)
-        await accept(sessions, [_connection("d1", False, T0)], "webhook")
+        await accept(sessions, [_connection("d1", False, T0, make_event)], "webhook")
         assert await tick(sessions, T0 + timedelta(seconds=299), CONFIG) == []
         alerts = await tick(sessions, T0 + timedelta(seconds=301), CONFIG)
         assert [(a.kind, a.event_id, a.device_type) for a in alerts] == [
@@ -60,10 +59,10 @@ async def test_outage_longer_than_threshold_gives_one_offline_and_one_back_alert
         assert await tick(sessions, T0 + timedelta(seconds=900), CONFIG) == []  # once, not a flood
         assert (await _device(sessions)).offline_alerted is True
         # the same disconnection polled later changes nothing
-        await accept(sessions, [_connection("d1", False, T0)], "poll")
+        await accept(sessions, [_connection("d1", False, T0, make_event)], "poll")
         back = T0 + timedelta(minutes=20)
-        await accept(sessions, [_connection("c1", True, back)], "poll")
-        await accept(sessions, [_connection("c1", True, back)], "webhook")
+        await accept(sessions, [_connection("c1", True, back, make_event)], "poll")
+        await accept(sessions, [_connection("c1", True, back, make_event)], "webhook")
         rows = await delivery_rows(sessions)
         since = int(T0.timestamp())
         assert rows == [
@@ -74,10 +73,15 @@ async def test_outage_longer_than_threshold_gives_one_offline_and_one_back_alert
         assert (device.reachable, device.unreachable_since, device.offline_alerted) == (True, None, False)
 
 
-async def test_blip_gives_nothing(sqlite_url: str) -> None:
+async def test_blip_gives_nothing(
+    sqlite_url: str, count: Any, database: Any, seed_home: Any, make_event: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
-        events = [_connection("d1", False, T0), _connection("c1", True, T0 + timedelta(seconds=90))]
+        events = [
+            _connection("d1", False, T0, make_event),
+            _connection("c1", True, T0 + timedelta(seconds=90), make_event),
+        ]
         await accept(sessions, events[::-1], "poll")  # newest first, as polled
         assert await tick(sessions, T0 + timedelta(hours=1), CONFIG) == []
         assert await count(sessions, Delivery) == 0
@@ -85,7 +89,9 @@ async def test_blip_gives_nothing(sqlite_url: str) -> None:
         assert (await _device(sessions)).reachable is True
 
 
-async def test_homestatus_code_6_drives_the_same_rules(sqlite_url: str) -> None:
+async def test_homestatus_code_6_drives_the_same_rules(
+    sqlite_url: str, database: Any, seed_home: Any
+) -> None:
     status_away = {"home": {"id": HOME, "modules": [{"id": "other"}]}, "errors": [{"code": 6, "id": CAMERA}]}
     status_back = {"home": {"id": HOME, "modules": [{"id": CAMERA, "monitoring": "on"}]}}
     async with database(sqlite_url) as sessions:
@@ -99,7 +105,9 @@ async def test_homestatus_code_6_drives_the_same_rules(sqlite_url: str) -> None:
         assert [(a.kind, a.time) for a in back] == [(Kind.CAMERA_ONLINE, int(T0.timestamp()) + 540)]
 
 
-async def test_a_whole_home_going_away_gives_one_alert_each_way_not_one_per_device(sqlite_url: str) -> None:
+async def test_a_whole_home_going_away_gives_one_alert_each_way_not_one_per_device(
+    sqlite_url: str, count: Any, database: Any, seed_home: Any
+) -> None:
     devices = ((CAMERA, "NACamera"), ("70:ee:50:00:00:02", "NOC"), ("70:ee:50:00:00:03", "NSD"))
     ids = [device_id for device_id, _type in devices]
     status_away = {"home": {"id": HOME, "modules": []}, "errors": [{"code": 6, "id": d} for d in ids]}
@@ -121,7 +129,9 @@ async def test_a_whole_home_going_away_gives_one_alert_each_way_not_one_per_devi
         assert await count(sessions, Delivery) == 2  # one alert each way for the chat, not six
 
 
-async def test_stale_connection_does_not_end_a_newer_outage(sqlite_url: str) -> None:
+async def test_stale_connection_does_not_end_a_newer_outage(
+    sqlite_url: str, database: Any, seed_home: Any
+) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
         await observe(sessions, [Observation(HOME, CAMERA, False, T0)])
@@ -129,7 +139,7 @@ async def test_stale_connection_does_not_end_a_newer_outage(sqlite_url: str) -> 
         assert (await _device(sessions)).reachable is False
 
 
-async def test_concurrent_ticks_alert_once(sqlite_url: str) -> None:
+async def test_concurrent_ticks_alert_once(sqlite_url: str, database: Any, seed_home: Any) -> None:
     async with database(sqlite_url) as sessions:
         await seed_home(sessions)
         await observe(sessions, [Observation(HOME, CAMERA, False, T0)])

@@ -16,28 +16,33 @@ from typing import Any
 
 from bot.storage import migrate
 from bot.storage.engine import create_engine, create_session_factory
-from tests.alerts.bot_process import new_key, start_bot_process, wait_for_messages, wait_started
-from tests.alerts.delivery_fixtures import add_event, deliveries, make_event, seed_chats
-from tests.conftest import free_port
 
 EVENTS = 100
 LEASE = "3"
 
 
 async def test_two_replicas_share_the_outbox_and_survive_a_kill(
-    emulator: Any, postgres_url: str, tmp_path: Path
+    emulator: Any,
+    postgres_url: str,
+    tmp_path: Path,
+    add_event: Any,
+    bot_processes: Any,
+    deliveries: Any,
+    delivery_event: Any,
+    seed_chats: Any,
+    free_port: Any,
 ) -> None:
     await migrate.upgrade(postgres_url)
     engine = create_engine(postgres_url)
     sessions = create_session_factory(engine)
     chats = [emulator.private_chat(emulator.add_user(f"Member{i}")).id for i in range(3)]
     await seed_chats(sessions, [(c, "private") for c in chats])
-    key = new_key()
+    key = bot_processes.new_key()
     replicas = []
     for name in ("a", "b"):
         port = free_port()
         replicas.append(
-            start_bot_process(
+            bot_processes.start(
                 emulator,
                 postgres_url,
                 tmp_path / name,
@@ -50,17 +55,17 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
         )
     a, b = replicas
     try:
-        await asyncio.gather(wait_started(a), wait_started(b))
+        await asyncio.gather(bot_processes.wait_started(a), bot_processes.wait_started(b))
         for i in range(EVENTS):
-            await add_event(sessions, make_event(f"r{i:03d}", time=1_700_000_000 + 100 * i), chats)
-        await wait_for_messages(emulator, chats, 60, timeout=30)
+            await add_event(sessions, delivery_event(f"r{i:03d}", time=1_700_000_000 + 100 * i), chats)
+        await bot_processes.wait_for_messages(emulator, chats, 60, timeout=30)
         # Kill whichever replica is doing the work right now (a fast replica may drain the outbox alone):
         # the survivor must take over the rows the victim had leased, once their leases expire.
         victim, survivor = (a, b) if a.log().count("alert_sent") >= b.log().count("alert_sent") else (b, a)
         victim.kill()
         sent_by_victim = victim.log().count("alert_sent")
         total = EVENTS * len(chats)
-        await wait_for_messages(emulator, chats, total, timeout=60)
+        await bot_processes.wait_for_messages(emulator, chats, total, timeout=60)
 
         async def all_recorded() -> list[Any]:
             while True:

@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.alerts.inbox import Push
 from bot.alerts.watcher import IntakeWatcher
 from bot.config import Settings
-from bot.netatmo.errors import NetatmoUnavailable
 from bot.services import Services
 from bot.storage.crypto import TokenCipher
-from bot.storage.models import Event, Home, NetatmoLink
-from bot.web.netatmo_webhook import Push
-from tests.alerts.intake_fixtures import (
-    CAMERA,
-    HOME,
-    OWNER,
-    Sessions,
-    count,
-    database,
-    delivery_rows,
-    seed_home,
-)
-from tests.alerts.test_poller import FakeGateway
+from bot.storage.deliveries import LocalLease
+from bot.storage.models import Delivery, Event, Home, NetatmoLink
+
+HOME = "home-a"
+CAMERA = "70:ee:50:00:00:0a"
+OWNER = 1001
+Sessions = async_sessionmaker[AsyncSession]
 
 GROUP = -100555
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -38,38 +33,22 @@ EPOCH = int(NOW.timestamp())
 
 
 @dataclass
-class RegisteringGateway(FakeGateway):
-    added: list[int] = field(default_factory=list)
-    refuse: int = 0
-    sessions: Sessions | None = None
-
-    async def add_webhook(self, link_id: int, url: str) -> None:
-        if self.refuse > 0:
-            self.refuse -= 1
-            raise NetatmoUnavailable("503")
-        self.added.append(link_id)
-        assert self.sessions is not None
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(NetatmoLink).where(NetatmoLink.id == link_id).values(webhook_registered_at=NOW)
-            )
-
-
-@dataclass
 class Harness:
     watcher: IntakeWatcher
-    gateway: RegisteringGateway
+    gateway: Any  # the `poll_gateway` fixture's fake Netatmo
     sessions: Sessions
     clock: list[datetime]
 
 
 @pytest.fixture
-async def harness(sqlite_url: str) -> AsyncIterator[Harness]:
+async def harness(
+    sqlite_url: str, database: Any, seed_home: Any, poll_gateway: Any
+) -> AsyncIterator[Harness]:
     settings = Settings(_env_file=None, public_url="https://bot.example.com")  # type: ignore[call-arg]
     async with database(sqlite_url) as sessions, aiohttp.ClientSession() as http:
         await seed_home(sessions, chats=(OWNER, GROUP))
         services = Services(settings, sessions, TokenCipher(Fernet.generate_key()), http)
-        gateway = RegisteringGateway(sessions=sessions)
+        gateway = poll_gateway(sessions=sessions)
         services.netatmo = gateway  # type: ignore[assignment]
         clock = [NOW]
         watcher = IntakeWatcher(services, clock=lambda: clock[0])
@@ -91,7 +70,9 @@ MOVEMENT = {
 }
 
 
-async def test_same_event_by_webhook_and_poll_is_alerted_once_per_chat(harness: Harness) -> None:
+async def test_same_event_by_webhook_and_poll_is_alerted_once_per_chat(
+    harness: Harness, count: Any, delivery_rows: Any
+) -> None:
     assert await harness.watcher.run_once() == 0  # first poll: baseline
     assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
     harness.gateway.events = [{"id": "ev-1", "type": "movement", "time": EPOCH, "module_id": CAMERA}]
@@ -104,7 +85,7 @@ async def test_same_event_by_webhook_and_poll_is_alerted_once_per_chat(harness: 
     assert home is not None and home.last_webhook_at == NOW
 
 
-async def test_webhook_outage_is_covered_by_polling(harness: Harness) -> None:
+async def test_webhook_outage_is_covered_by_polling(harness: Harness, delivery_rows: Any) -> None:
     await harness.watcher.run_once()
     # the webhook is silent: three events only polling can see
     harness.gateway.events = [
@@ -165,7 +146,7 @@ async def test_deactivation_leads_to_re_registration_with_backoff(harness: Harne
     assert harness.gateway.added == [1, 1]
 
 
-async def test_component_runs_and_reports_health(harness: Harness) -> None:
+async def test_component_runs_and_reports_health(harness: Harness, count: Any) -> None:
     watcher = harness.watcher
     await watcher.start()
     try:
@@ -202,3 +183,51 @@ async def test_webhook_arrival_is_written_to_the_home_at_most_once_a_minute(harn
     harness.watcher._webhook_noted[HOME] -= 61  # a minute later (the memo runs on the monotonic clock)
     assert await harness.watcher.handle([_push({**MOVEMENT, "event_id": "ev-3"})]) == 1
     assert await last_webhook_at() == NOW + timedelta(seconds=30)
+
+
+class RecordingWorker:
+    """Stands in for the delivery worker: grants `room` rows of lease and records what it is handed."""
+
+    owner = "local-worker"
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.submitted: list[Any] = []
+        self.prefetched: list[str] = []
+        self.woken = 0
+
+    def intake_lease(self) -> LocalLease | None:
+        until = datetime.now(UTC) + timedelta(seconds=60)
+        return LocalLease(self.owner, until, self.room) if self.room else None
+
+    def prefetch(self, events: Any) -> None:
+        self.prefetched += [event.event_id for event in events]
+
+    def submit(self, rows: Any) -> None:
+        self.submitted += rows
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+async def test_a_push_goes_from_intake_to_the_local_worker_in_one_direction(harness: Harness) -> None:
+    worker = RecordingWorker(room=1)  # room for one of the two chats' rows
+    harness.watcher.services.delivery = worker  # type: ignore[assignment]
+    assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
+    assert worker.prefetched == ["ev-1"]  # the picture starts downloading while the event is stored
+    (row,) = worker.submitted
+    assert row.event.event_id == "ev-1" and row.hints is not None and row.hints.home_name == f"Home {HOME}"
+    assert worker.woken == 1  # the other chat's row waits in the outbox: the worker is told to claim it
+    async with harness.sessions() as session:
+        leases = {
+            chat: owner
+            for chat, owner in await session.execute(select(Delivery.chat_id, Delivery.lease_owner))
+        }
+    assert leases == {row.chat_id: "local-worker", ({OWNER, GROUP} - {row.chat_id}).pop(): None}
+
+
+async def test_without_room_every_row_waits_for_the_claim(harness: Harness) -> None:
+    worker = RecordingWorker(room=0)
+    harness.watcher.services.delivery = worker  # type: ignore[assignment]
+    assert await harness.watcher.handle([_push(MOVEMENT)]) == 1
+    assert worker.submitted == [] and worker.woken == 1

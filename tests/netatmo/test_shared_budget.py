@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -13,8 +15,8 @@ from bot.netatmo.budget import RequestBudget
 from bot.netatmo.errors import Throttled
 from bot.netatmo.shared_budget import SharedRequestBudget, budget_for
 from bot.storage.models import NetatmoRequest
-from tests.alerts.intake_fixtures import database
-from tests.netatmo.conftest import MakeGateway
+
+MakeGateway = Callable[..., Awaitable[Any]]  # the `make_gateway` fixture
 
 ACCOUNT = "netatmo:5c810d9c4d"
 
@@ -31,7 +33,7 @@ async def _taken(budgets: list[RequestBudget], attempts: int) -> int:
     return granted
 
 
-async def test_two_replicas_together_stay_inside_the_window(postgres_url: str) -> None:
+async def test_two_replicas_together_stay_inside_the_window(postgres_url: str, database: Any) -> None:
     async with database(postgres_url) as sessions:
         windows = ((5, 30.0),)
         alone = [RequestBudget(windows), RequestBudget(windows)]
@@ -43,7 +45,7 @@ async def test_two_replicas_together_stay_inside_the_window(postgres_url: str) -
         assert await _taken([SharedRequestBudget(sessions, windows)], 1) == 0  # a third replica too
 
 
-async def test_concurrent_replicas_never_overdraw(postgres_url: str) -> None:
+async def test_concurrent_replicas_never_overdraw(postgres_url: str, database: Any) -> None:
     async with database(postgres_url) as sessions:
         windows = ((7, 30.0), (9, 3600.0))
         replicas = [SharedRequestBudget(sessions, windows) for _ in range(3)]
@@ -61,7 +63,7 @@ async def test_concurrent_replicas_never_overdraw(postgres_url: str) -> None:
             assert await session.scalar(select(func.count()).select_from(NetatmoRequest)) == 7
 
 
-async def test_a_full_window_waits_for_room_then_goes(postgres_url: str) -> None:
+async def test_a_full_window_waits_for_room_then_goes(postgres_url: str, database: Any) -> None:
     async with database(postgres_url) as sessions:
         windows = ((2, 2.0),)
         first, second = SharedRequestBudget(sessions, windows), SharedRequestBudget(sessions, windows)
@@ -76,7 +78,7 @@ async def test_a_full_window_waits_for_room_then_goes(postgres_url: str) -> None
         assert time.monotonic() - started >= retry_after - 0.1  # it waited for the window to free
 
 
-async def test_requests_older_than_the_longest_window_are_forgotten(postgres_url: str) -> None:
+async def test_requests_older_than_the_longest_window_are_forgotten(postgres_url: str, database: Any) -> None:
     async with database(postgres_url) as sessions:
         old = datetime.now(UTC) - timedelta(hours=2)
         async with sessions.begin() as session:
@@ -88,7 +90,7 @@ async def test_requests_older_than_the_longest_window_are_forgotten(postgres_url
         assert len(kept) == 1 and kept[0] > old
 
 
-async def test_the_budget_follows_the_database(sqlite_url: str, postgres_url: str) -> None:
+async def test_the_budget_follows_the_database(sqlite_url: str, postgres_url: str, database: Any) -> None:
     async with database(sqlite_url) as sessions:
         assert type(budget_for(sessions)) is RequestBudget  # one process: its own windows suffice
     async with database(postgres_url) as sessions:

@@ -3,19 +3,57 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.events import Kind, SecurityEvent, event_to_dict
 from bot.storage import deliveries as outbox
 from bot.storage import sent_records
 from bot.storage.engine import create_engine, create_session_factory
 from bot.storage.leases import process_owner_id, release, try_lease
-from bot.storage.models import Base, Delivery
-from tests.alerts.delivery_fixtures import add_event, make_event, seed_chats
+from bot.storage.models import Base, Delivery, Event, Home, TelegramChat
+
+HOME = "home-1"
+CAMERA = "70:ee:50:00:00:01"
+
+
+def make_event(event_id: str, *, time: int = 1_700_000_000) -> SecurityEvent:
+    return SecurityEvent(
+        home_id=HOME, event_id=event_id, kind=Kind.HUMAN, netatmo_type="human", time=time, device_id=CAMERA
+    )
+
+
+async def seed_chats(sessions: async_sessionmaker[AsyncSession], chats: Sequence[tuple[int, str]]) -> None:
+    """A home and the chats (outbox rows point at both)."""
+    async with sessions.begin() as session:
+        session.add(Home(id=HOME, name="Home", timezone="UTC"))
+        session.add_all(TelegramChat(id=chat_id, type=chat_type) for chat_id, chat_type in chats)
+
+
+async def add_event(
+    sessions: async_sessionmaker[AsyncSession], event: SecurityEvent, chat_ids: Sequence[int]
+) -> int:
+    """An event and one pending outbox row per chat, as intake stores them."""
+    async with sessions.begin() as session:
+        row = Event(
+            home_id=event.home_id,
+            event_id=event.event_id,
+            subevent_id=event.subevent_id,
+            type=event.netatmo_type,
+            device_id=event.device_id,
+            time=event.time,
+            source="webhook",
+            data=event_to_dict(event),
+        )
+        session.add(row)
+        await session.flush()
+        session.add_all(Delivery(event_pk=row.id, chat_id=chat_id) for chat_id in chat_ids)
+        pk: int = row.id
+        return pk
 
 
 @pytest.fixture

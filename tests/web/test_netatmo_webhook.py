@@ -12,11 +12,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.fernet import Fernet
 
+from bot.alerts.inbox import INBOX_SIZE
 from bot.config import Settings
 from bot.services import Services
 from bot.storage.crypto import TokenCipher
 from bot.storage.engine import create_engine, create_session_factory
-from bot.web.netatmo_webhook import INBOX_SIZE, register_netatmo_webhook, signature, webhook_inbox
+from bot.web.netatmo_webhook import register_netatmo_webhook, signature
 from bot.web.server import build_web_app
 
 SECRET = "client-secret-123"
@@ -62,7 +63,7 @@ def test_signature_is_lowercase_hex_hmac_sha256() -> None:
 
 async def test_good_signature_is_queued(client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
     assert await _post(client, BODY, signature(BODY, SECRET)) == (200, "queued")
-    push = webhook_inbox(services).get_nowait()
+    push = services.inbox.get_nowait()
     assert push.payload["event_id"] == "e1" and push.received_at.tzinfo is not None
     # upper-case hex is the same signature
     assert (await _post(client, BODY, signature(BODY, SECRET).upper()))[0] == 200
@@ -77,7 +78,7 @@ async def test_bad_or_missing_signature_is_401_and_nothing_queued(
 ) -> None:
     with caplog.at_level(logging.WARNING):
         assert (await _post(client, BODY, sig))[0] == 401
-    assert webhook_inbox(services).empty()
+    assert services.inbox.empty()
     assert "netatmo_webhook_rejected" in caplog.text
     assert SECRET not in caplog.text
 
@@ -85,7 +86,7 @@ async def test_bad_or_missing_signature_is_401_and_nothing_queued(
 async def test_signature_over_a_tampered_body_fails(client: TestClient, services: Services) -> None:  # type: ignore[type-arg]
     sig = signature(BODY, SECRET)
     assert (await _post(client, BODY.replace(b"e1", b"e2"), sig))[0] == 401
-    assert webhook_inbox(services).empty()
+    assert services.inbox.empty()
 
 
 async def test_no_client_secret_rejects_everything(tmp_path: Path) -> None:
@@ -110,7 +111,7 @@ async def test_malformed_signed_body_is_acknowledged_and_logged(
 ) -> None:
     with caplog.at_level(logging.WARNING):
         assert await _post(client, body, signature(body, SECRET)) == (200, "ignored")
-    assert webhook_inbox(services).empty()
+    assert services.inbox.empty()
     assert "netatmo_webhook_malformed" in caplog.text
 
 
@@ -119,7 +120,7 @@ async def test_full_queue_drops_with_a_2xx(
     services: Services,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    inbox = webhook_inbox(services)
+    inbox = services.inbox
     sig = signature(BODY, SECRET)
     for _ in range(INBOX_SIZE):
         assert (await _post(client, BODY, sig))[0] == 200
