@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 
 async def _run(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
@@ -68,3 +69,18 @@ async def test_run_serves_and_stops_cleanly_on_sigterm(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.mark.parametrize("command", ["demo", "simulator"])
+def test_an_installation_without_the_standins_says_so(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The production image ships the bot alone: asking it for a stand-in explains instead of a traceback."""
+    from bot.__main__ import main
+
+    for name in [name for name in sys.modules if name.startswith("standins")]:
+        monkeypatch.delitem(sys.modules, name)
+    for name in ("standins", "standins.demo", "standins.netatmo_sim", "standins.netatmo_sim.cli"):
+        monkeypatch.setitem(sys.modules, name, None)  # what an import of a missing package does
+    assert main([command]) == 3
+    assert "stand-ins" in capsys.readouterr().err
