@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_CALLBACK_BYTES = 64
@@ -90,6 +90,23 @@ def decode(data: str | None) -> Callback:
     return Callback(parts[0], parts[1], tuple(parts[2:]))
 
 
+DIGEST_CHARS = 8  # hex digits of SHA-1: 32 bits, ambiguous among a home's few ids about never
+
+
+def digest(value: str) -> str:
+    """A short stand-in for a long id in callback data (a schedule, a device with a module suffix), so
+    that the data fits in 64 bytes; the action finds the id again among the home's current ones with
+    `find_digest`. Not secret: the MAC already proves the bot made the data."""
+    return hashlib.sha1(value.encode("utf-8"), usedforsecurity=False).hexdigest()[:DIGEST_CHARS]
+
+
+def find_digest(ids: Iterable[str], wanted: str) -> str | None:
+    """The one id among `ids` whose digest is `wanted`; None when none or several match (the home
+    changed since the button was made: the press is not valid any more)."""
+    found = {value for value in ids if digest(value) == wanted}
+    return found.pop() if len(found) == 1 else None
+
+
 def matching(regex: str | re.Pattern[str]) -> Arg:
     """An argument check: the whole argument matches `regex`."""
     compiled = re.compile(regex)
@@ -104,6 +121,9 @@ def any_text(arg: str) -> bool:
     """An argument check for values the action itself looks up (an unknown one is its to refuse)."""
     return True
 
+
+# The argument check of a `digest`.
+DIGEST = matching(f"[0-9a-f]{{{DIGEST_CHARS}}}")
 
 # Database ids: bounded so that a forged number cannot overflow a BIGINT column.
 NUMBER = matching(r"[0-9]{1,18}")

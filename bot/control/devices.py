@@ -2,7 +2,10 @@
 (open, close, stop, position), reached from /scenarios ("Lights, plugs and shutters").
 
 A list screen shows every device's state; a device's own screen holds its buttons. Every button names the
-value it sets (on, 50 %, position 25), so a double tap sets the same value twice at worst.
+value it sets (on, 50 %, position 25), so a double tap sets the same value twice at worst. A device
+travels as the digest of its id (`callbacks.digest`): Legrand ids with a module suffix
+("12:34:56:00:01:01:01:b6#1") would not fit in 64 bytes; a press finds the device among the home's
+devices of now.
 """
 
 from __future__ import annotations
@@ -18,20 +21,15 @@ from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.control.security_common import (
     CONTROL_REFUSAL,
-    DEVICE_ARG,
     HOME_ARG,
+    MENU_EXPIRY,
     VIEW_REFUSAL,
     button,
-    expired_outcome,
     failed,
     gateway_of,
     in_group,
     known_home,
-    menu_expired,
-    once,
-    pack,
     press_link,
-    unpack,
     who,
 )
 from bot.domain.permissions import Action
@@ -46,6 +44,7 @@ FEATURE = "dev"
 ON_OFF = callbacks.matching(r"1|0")
 PERCENT = callbacks.matching(r"25|50|75|100")
 POSITION = callbacks.matching(r"0|25|50|75|100|-1")
+DEVICE = callbacks.DIGEST
 
 
 def device_state(_: Translate, device: Device) -> str:
@@ -71,7 +70,7 @@ def list_screen(_: Translate, home_id: str, devices: list[Device]) -> Edit:
     lines += [f"{ICONS[d.kind]} {html.escape(d.name)}: {device_state(_, d)}" for d in devices]
     if not devices:
         lines.append(_("No Home+Control devices in this home."))
-    rows = [[button(f"{ICONS[d.kind]} {d.name}", FEATURE, "d", home_id, pack(d.id))] for d in devices]
+    rows = [[button(f"{ICONS[d.kind]} {d.name}", FEATURE, "d", home_id, key(d))] for d in devices]
     rows.append(
         [button(_("🔄 Refresh"), FEATURE, "home", home_id), button(_("« Back"), "scn", "home", home_id)]
     )
@@ -79,29 +78,31 @@ def list_screen(_: Translate, home_id: str, devices: list[Device]) -> Edit:
 
 
 def device_screen(_: Translate, home_id: str, device: Device) -> Edit:
-    packed = pack(device.id)
+    device_key = key(device)
     text = f"{ICONS[device.kind]} <b>{html.escape(device.name)}</b>\n{device_state(_, device)}"
     rows: list[list[InlineKeyboardButton]] = []
     if device.kind in ("light", "plug"):
         rows.append(
             [
-                button(_("Switch on"), FEATURE, "on", home_id, packed, 1),
-                button(_("Switch off"), FEATURE, "on", home_id, packed, 0),
+                button(_("Switch on"), FEATURE, "on", home_id, device_key, 1),
+                button(_("Switch off"), FEATURE, "on", home_id, device_key, 0),
             ]
         )
         if device.dimmable:
             rows.append(
-                [button(f"{step} %", FEATURE, "br", home_id, packed, step) for step in BRIGHTNESS_STEPS]
+                [button(f"{step} %", FEATURE, "br", home_id, device_key, step) for step in BRIGHTNESS_STEPS]
             )
     else:
         rows.append(
             [
-                button(_("Open"), FEATURE, "pos", home_id, packed, 100),
-                button(_("Stop"), FEATURE, "pos", home_id, packed, SHUTTER_STOP),
-                button(_("Close"), FEATURE, "pos", home_id, packed, 0),
+                button(_("Open"), FEATURE, "pos", home_id, device_key, 100),
+                button(_("Stop"), FEATURE, "pos", home_id, device_key, SHUTTER_STOP),
+                button(_("Close"), FEATURE, "pos", home_id, device_key, 0),
             ]
         )
-        rows.append([button(f"{step} %", FEATURE, "pos", home_id, packed, step) for step in POSITION_STEPS])
+        rows.append(
+            [button(f"{step} %", FEATURE, "pos", home_id, device_key, step) for step in POSITION_STEPS]
+        )
     rows.append([button(_("« Back"), FEATURE, "home", home_id)])
     return Edit(text, InlineKeyboardMarkup(rows))
 
@@ -111,20 +112,27 @@ async def _devices(press: Press) -> tuple[int, list[Device]]:
     return link_id, await netatmo_devices.home_devices(gateway_of(press.services), link_id, press.args[0])
 
 
-def _find(devices: list[Device], packed: str) -> Device | None:
-    device_id = unpack(packed)
+def key(device: Device) -> str:
+    """How a device travels in callback data."""
+    return callbacks.digest(device.id)
+
+
+def _find(devices: list[Device], digest: str) -> Device | None:
+    """The device a button was made for, among the home's devices of now (None: gone, or ambiguous)."""
+    device_id = callbacks.find_digest((d.id for d in devices), digest)
     return next((d for d in devices if d.id == device_id), None)
 
 
 BUTTONS = Buttons(
-    FEATURE, invalid=N_("This button is not valid any more. Send /scenarios again."), home=known_home
+    FEATURE,
+    invalid=N_("This button is not valid any more. Send /scenarios again."),
+    home=known_home,
+    expires_after=MENU_EXPIRY,
 )
 
 
 @BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     try:
         _link_id, devices = await _devices(press)
     except NetatmoError as error:
@@ -132,10 +140,8 @@ async def _home(press: Press) -> Outcome:
     return Outcome(edit=list_screen(press.tr, press.args[0], devices))
 
 
-@BUTTONS.outside_transaction("d", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("d", args=(HOME_ARG, DEVICE), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _device(press: Press) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     try:
         _link_id, devices = await _devices(press)
     except NetatmoError as error:
@@ -156,30 +162,27 @@ def _describe(_: Translate, action: str, value: int) -> str:
 
 @BUTTONS.outside_transaction(
     "on",
-    args=(HOME_ARG, DEVICE_ARG, ON_OFF),
+    args=(HOME_ARG, DEVICE, ON_OFF),
     permission=Action.CONTROL,
     audit="device.switch",
     refusal=CONTROL_REFUSAL,
 )
 @BUTTONS.outside_transaction(
     "br",
-    args=(HOME_ARG, DEVICE_ARG, PERCENT),
+    args=(HOME_ARG, DEVICE, PERCENT),
     permission=Action.CONTROL,
     audit="device.brightness",
     refusal=CONTROL_REFUSAL,
 )
 @BUTTONS.outside_transaction(
     "pos",
-    args=(HOME_ARG, DEVICE_ARG, POSITION),
+    args=(HOME_ARG, DEVICE, POSITION),
     permission=Action.CONTROL,
     audit="device.position",
     refusal=CONTROL_REFUSAL,
 )
-@once
 async def _set(press: Press) -> Outcome:
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     value = int(press.args[2])
     try:
         link_id, devices = await _devices(press)
@@ -197,7 +200,7 @@ async def _set(press: Press) -> Outcome:
         else:
             await netatmo_devices.set_device(gateway, link_id, home_id, device, target_position=value)
     except NetatmoError as error:
-        return failed(press, error, {"device_id": unpack(press.args[1]), "after": value})
+        return failed(press, error, {"device": press.args[1], "after": value})
     after = applied(press.action, device, value)
     wanted = _describe(_, press.action, value)
     detail = {"device_id": device.id, "before": device_state(_, device), "after": device_state(_, after)}

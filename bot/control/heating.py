@@ -17,6 +17,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
+from bot.chat import callbacks
 from bot.chat.buttons import Outcome, Press
 from bot.chat.common import Context, remember, services, tr
 from bot.chat.netatmo_errors import explain
@@ -173,17 +174,18 @@ async def _set_mode(press: Press) -> Outcome:
 )
 async def _switch_schedule(press: Press) -> Outcome:
     _ = press.tr
-    schedule_id = press.args[1]
-    detail: dict[str, Any] = {"after": schedule_id}
+    detail: dict[str, Any] = {}
     try:
         link_id, home = await load(press)
+        # the button carries the digest of the schedule's id: found among the home's schedules of now
+        schedule_id = callbacks.find_digest((s.id for s in home.schedules), press.args[1])
         target = next((s for s in home.schedules if s.id == schedule_id), None)
         if target is None:
             raise NoHeating("schedule not in homesdata")
         before = home.selected_schedule
         detail.update(before=before.name if before else None, after=target.name)
         assert press.services.netatmo is not None and press.home_id is not None
-        await api.switch_schedule(press.services.netatmo, link_id, press.home_id, schedule_id)
+        await api.switch_schedule(press.services.netatmo, link_id, press.home_id, target.id)
         _link_id, home = await load(press)
     except NetatmoError as error:
         return failed(press, error, detail)

@@ -144,7 +144,9 @@ def mode_duration_screen(_: Translate, home: HeatingHome, mode: str) -> tuple[st
 def schedules_screen(_: Translate, home: HeatingHome) -> tuple[str, InlineKeyboardMarkup]:
     text = _("Weekly schedules of {home} (✅ is active):").format(home=html.escape(home.name))
     rows = [
-        [_button(("✅ " if s.selected else "") + s.name, SCHEDULE, home.id, s.id)] for s in home.schedules
+        # a schedule id is 24 hex digits like the home's: its digest keeps the data within 64 bytes
+        [_button(("✅ " if s.selected else "") + s.name, SCHEDULE, home.id, callbacks.digest(s.id))]
+        for s in home.schedules
     ]
     rows.append(back(_, HOME, home.id))
     return text, InlineKeyboardMarkup(rows)

@@ -29,6 +29,7 @@ from bot.control.security_common import (
     DEVICE_ARG,
     FLOOD_LABELS,
     HOME_ARG,
+    MENU_EXPIRY,
     ON_OFF,
     VIEW_REFUSAL,
     Draw,
@@ -37,14 +38,11 @@ from bot.control.security_common import (
     camera_state,
     changed,
     command_screen,
-    expired_outcome,
     failed,
     gateway_of,
     home_list,
     in_group,
     known_home,
-    menu_expired,
-    once,
     pack,
     press_link,
     security_now,
@@ -62,7 +60,8 @@ from bot.services import Services
 LOG = logging.getLogger(__name__)
 
 FEATURE = "scn"
-KEY_ARG = callbacks.matching(r"[0-9A-Za-z_-]{1,40}")
+# A scenario travels as the digest of its key: a custom scenario's key is its id, as long as a home's.
+KEY_ARG = callbacks.DIGEST
 FLOOD_ARG = callbacks.matching(r"on|off|auto")
 
 
@@ -121,7 +120,9 @@ def security_screen(
                 button(_("🚶 Everyone away"), FEATURE, "pa", home),
             ]
         )
-    scenario_buttons = [button(f"▶ {s.name}", FEATURE, "sc", home, s.key) for s in scenario_items]
+    scenario_buttons = [
+        button(f"▶ {s.name}", FEATURE, "sc", home, callbacks.digest(s.key)) for s in scenario_items
+    ]
     rows.extend(scenario_buttons[i : i + 2] for i in range(0, len(scenario_buttons), 2))
     if view.has_gateway:
         rows.append([button(_("💡 Lights, plugs and shutters"), "dev", "home", home)])
@@ -159,10 +160,16 @@ async def _resolve(press: Press, session: AsyncSession) -> str | None:
 
 
 BUTTONS = Buttons(
-    FEATURE, invalid=N_("This button is not valid any more. Send /scenarios again."), home=_resolve
+    FEATURE,
+    invalid=N_("This button is not valid any more. Send /scenarios again."),
+    home=_resolve,
+    expires_after=MENU_EXPIRY,
 )
 SECURITY_BUTTONS = Buttons(
-    "sec", invalid=N_("This button is not valid any more. Send /scenarios again."), home=known_home
+    "sec",
+    invalid=N_("This button is not valid any more. Send /scenarios again."),
+    home=known_home,
+    expires_after=MENU_EXPIRY,
 )
 
 
@@ -174,8 +181,6 @@ async def _list(press: Press) -> Outcome:
 @BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 @SECURITY_BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     try:
         edit = await render(press.services, await press_link(press), press.args[0], press.tr)
     except NetatmoError as error:
@@ -186,11 +191,8 @@ async def _home(press: Press) -> Outcome:
 @BUTTONS.outside_transaction(
     "arm", "dis", args=(HOME_ARG,), permission=Action.CONTROL, audit="security.arm", refusal=CONTROL_REFUSAL
 )
-@once
 async def _arm(press: Press) -> Outcome:
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     on = press.action == "arm"
     try:
         link_id, view = await security_now(press)
@@ -222,10 +224,7 @@ async def _arm(press: Press) -> Outcome:
     audit="security.monitoring",
     refusal=CONTROL_REFUSAL,
 )
-@once
 async def _monitoring(press: Press) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     return await set_camera_monitoring(press, draw=_draw(press))
 
 
@@ -236,11 +235,8 @@ async def _monitoring(press: Press) -> Outcome:
     audit="security.floodlight",
     refusal=CONTROL_REFUSAL,
 )
-@once
 async def _floodlight(press: Press) -> Outcome:
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     device_id, mode = unpack(press.args[1]), press.args[2]
     try:
         link_id, view = await security_now(press)
@@ -266,13 +262,10 @@ async def _floodlight(press: Press) -> Outcome:
 @BUTTONS.outside_transaction(
     "ph", "pa", args=(HOME_ARG,), permission=Action.CONTROL, audit="security.persons", refusal=CONTROL_REFUSAL
 )
-@once
 async def _persons(press: Press) -> Outcome:
     """I'm home (every known person home: Netatmo does not tell which person a Telegram user is) or
     everyone away."""
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     home_now = press.action == "ph"
     gateway = gateway_of(press.services)
     try:
@@ -300,7 +293,8 @@ async def _persons(press: Press) -> Outcome:
 async def _scenario(press: Press) -> tuple[int, netatmo_security.Scenario | None]:
     link_id = await press_link(press)
     items = await netatmo_security.scenarios(gateway_of(press.services), link_id, press.args[0])
-    return link_id, next((s for s in items if s.key == press.args[1]), None)
+    key = callbacks.find_digest((s.key for s in items), press.args[1])
+    return link_id, next((s for s in items if s.key == key), None)
 
 
 @BUTTONS.outside_transaction(
@@ -308,8 +302,6 @@ async def _scenario(press: Press) -> tuple[int, netatmo_security.Scenario | None
 )
 async def _confirm(press: Press) -> Outcome:
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     try:
         _link_id, scenario = await _scenario(press)
     except NetatmoError as error:
@@ -320,7 +312,7 @@ async def _confirm(press: Press) -> Outcome:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                button(_("✅ Confirm"), FEATURE, "go", press.args[0], scenario.key),
+                button(_("✅ Confirm"), FEATURE, "go", press.args[0], callbacks.digest(scenario.key)),
                 button(_("✖ Cancel"), FEATURE, "home", press.args[0]),
             ]
         ]
@@ -335,11 +327,8 @@ async def _confirm(press: Press) -> Outcome:
     audit="scenario.launch",
     refusal=CONTROL_REFUSAL,
 )
-@once
 async def _launch(press: Press) -> Outcome:
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/scenarios")
     try:
         link_id, scenario = await _scenario(press)
         if scenario is None:

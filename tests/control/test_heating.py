@@ -160,7 +160,9 @@ async def test_home_mode_schedule_switch_boost_and_back(
 
     screen = await press(emulator, anna, screen, data("scheds", HOME_ONE_ID))
     assert "✅ Standard" in [label for label, _d in screen.buttons]
-    screen = await press(emulator, anna, screen, data("sched", HOME_ONE_ID, SCHEDULE_HOLIDAYS_ID))
+    screen = await press(
+        emulator, anna, screen, data("sched", HOME_ONE_ID, callbacks.digest(SCHEDULE_HOLIDAYS_ID))
+    )
     assert "✅ Winter holidays" in [label for label, _d in screen.buttons]
     assert home.selected_schedule().id == SCHEDULE_HOLIDAYS_ID
 
@@ -205,7 +207,7 @@ async def test_group_notice_and_refusal_of_people_without_a_link(
         data("set", HOME_ONE_ID, LIVING_ROOM_ID, 210, 60),
         data("boost", HOME_ONE_ID, LIVING_ROOM_ID),
         data("setmode", HOME_ONE_ID, "hg", "i"),
-        data("sched", HOME_ONE_ID, SCHEDULE_HOLIDAYS_ID),
+        data("sched", HOME_ONE_ID, callbacks.digest(SCHEDULE_HOLIDAYS_ID)),
     ):
         answer = await answer_of(emulator, ben, screen, forged)
         assert "owners and admins" in answer, forged
