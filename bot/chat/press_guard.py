@@ -21,7 +21,10 @@ class PressGuard:
 
     Kept per application (in `bot_data`), in memory: a double tap reaches the replica that polls Telegram.
     Only the last finished press of each message is remembered, so pressing another button of the menu
-    and then this one again acts again."""
+    and then this one again acts again; a button whose data changes when pressed (a toggle: "Monitoring
+    off" becomes "Monitoring on") is another button, so pressing it again is no double tap; a press
+    that did nothing (refused, failed: acted=False) is not remembered, so trying again at once works.
+    `start` checks and marks with no await in between: two taps handled at the same time act once."""
 
     def __init__(self) -> None:
         self.in_flight: set[tuple[int, int, str]] = set()

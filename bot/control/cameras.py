@@ -22,19 +22,17 @@ from bot.control.security_common import (
     CONTROL_REFUSAL,
     DEVICE_ARG,
     HOME_ARG,
+    MENU_EXPIRY,
     ON_OFF,
     VIEW_REFUSAL,
     anyone,
     button,
     camera_state,
     command_screen,
-    expired_outcome,
     failed,
     gateway_of,
     home_list,
     known_home,
-    menu_expired,
-    once,
     pack,
     press_link,
     set_camera_monitoring,
@@ -103,7 +101,10 @@ async def _resolve(press: Press, session: AsyncSession) -> str | None:
 
 
 BUTTONS = Buttons(
-    FEATURE, invalid=N_("This button is not valid any more. Send /cameras again."), home=_resolve
+    FEATURE,
+    invalid=N_("This button is not valid any more. Send /cameras again."),
+    home=_resolve,
+    expires_after=MENU_EXPIRY,
 )
 
 
@@ -114,8 +115,6 @@ async def _list(press: Press) -> Outcome:
 
 @BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/cameras")
     try:
         edit = await render(press.services, await press_link(press), press.args[0], press.tr)
     except NetatmoError as error:
@@ -125,8 +124,6 @@ async def _home(press: Press) -> Outcome:
 
 @BUTTONS.outside_transaction("c", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _camera(press: Press) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/cameras")
     try:
         link_id = await press_link(press)
         view = await netatmo_security.security_view(gateway_of(press.services), link_id, press.args[0])
@@ -143,10 +140,7 @@ async def _camera(press: Press) -> Outcome:
     audit="security.monitoring",
     refusal=CONTROL_REFUSAL,
 )
-@once
 async def _monitoring(press: Press) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/cameras")
     device_id = unpack(press.args[1])
 
     async def draw(link_id: int, view: SecurityView) -> Edit:
@@ -161,8 +155,6 @@ async def _monitoring(press: Press) -> Outcome:
 async def _snapshot(press: Press) -> Outcome:
     """A live still through the camera's own URL (Welcome and Presence); WebRTC cameras need /live."""
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/cameras")
     gateway = gateway_of(press.services)
     try:
         link_id = await press_link(press)
@@ -188,8 +180,6 @@ async def _snapshot(press: Press) -> Outcome:
 @BUTTONS.outside_transaction("ev", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _last_events(press: Press) -> Outcome:
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/cameras")
     gateway = gateway_of(press.services)
     device_id = unpack(press.args[1])
     try:

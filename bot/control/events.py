@@ -21,16 +21,15 @@ from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context
 from bot.control.security_common import (
     HOME_ARG,
+    MENU_EXPIRY,
     VIEW_REFUSAL,
     anyone,
     button,
     command_screen,
-    expired_outcome,
     failed,
     gateway_of,
     home_list,
     known_home,
-    menu_expired,
     press_link,
 )
 from bot.domain.captions import headline, local_time
@@ -152,7 +151,10 @@ async def _resolve(press: Press, session: AsyncSession) -> str | None:
 
 
 BUTTONS = Buttons(
-    FEATURE, invalid=N_("This button is not valid any more. Send /events again."), home=_resolve
+    FEATURE,
+    invalid=N_("This button is not valid any more. Send /events again."),
+    home=_resolve,
+    expires_after=MENU_EXPIRY,
 )
 
 
@@ -174,8 +176,6 @@ async def _page(press: Press) -> Outcome:
 @BUTTONS.outside_transaction("pic", args=(HOME_ARG, PAGE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _pictures(press: Press) -> Outcome:
     _ = press.tr
-    if menu_expired(press):
-        return expired_outcome(press, "/events")
     try:
         link_id = await press_link(press)
         gateway = gateway_of(press.services)
@@ -192,8 +192,6 @@ async def _pictures(press: Press) -> Outcome:
 
 
 async def _show(press: Press, page: int) -> Outcome:
-    if menu_expired(press):
-        return expired_outcome(press, "/events")
     try:
         edit = await render_page(press.services, await press_link(press), press.args[0], press.tr, page)
     except NetatmoError as error:

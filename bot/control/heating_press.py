@@ -18,6 +18,7 @@ from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press
 from bot.chat.netatmo_errors import explain
 from bot.control import heating_screens as screens
+from bot.control import menu
 from bot.domain import heating as rules
 from bot.i18n import N_
 from bot.netatmo import heating as api
@@ -28,7 +29,7 @@ LOG = logging.getLogger(__name__)
 
 HOME_ARG = callbacks.matching(r"[0-9a-fA-F]{24}")
 ROOM_ARG = callbacks.matching(r"[0-9A-Za-z_-]{1,20}")
-SCHEDULE_ARG = callbacks.matching(r"[0-9a-fA-F]{24}")
+SCHEDULE_ARG = callbacks.DIGEST  # the schedule id's digest (`callbacks.digest`)
 TENTHS_ARG = callbacks.matching(r"[0-9]{1,4}")
 MODE_ARG = callbacks.matching("|".join(rules.HOME_MODES))
 MODE_DURATION_ARG = callbacks.matching("|".join(rules.MODE_DURATIONS))
@@ -53,6 +54,7 @@ BUTTONS = Buttons(
     invalid=N_("This button is not valid any more. Send /heating again."),
     home=home_of_press,
     audit_invalid="heating.button",
+    expires_after=menu.CONTROL_EXPIRY,
 )
 
 
@@ -102,9 +104,10 @@ def failed(press: Press, error: NetatmoError, detail: dict[str, Any] | None = No
     audits = (
         [press.audit({**(detail or {}), "error": error.kind}, outcome="error")] if press.spec.audit else []
     )
+    # Nothing changed (acted=False): pressing again at once is a retry, not a double tap.
     if isinstance(error, NoHeating):
-        return Outcome(answer=press.invalid_text, alert=True, audits=audits)
-    return Outcome(answer=explain(press.tr, error), alert=True, audits=audits)
+        return Outcome(answer=press.invalid_text, alert=True, audits=audits, acted=False)
+    return Outcome(answer=explain(press.tr, error), alert=True, audits=audits, acted=False)
 
 
 def edit(screen: tuple[str, InlineKeyboardMarkup]) -> Edit:

@@ -1,5 +1,6 @@
 """What the control screens share: the home picker, the navigation row under a home's status, Back, the
-link a screen reads Netatmo through, and the age after which a menu no longer acts.
+link a screen reads Netatmo through, and the ages after which their menus no longer act (declared on
+each feature's `Buttons(expires_after=...)`: the pipeline answers an expired press).
 
 Every control feature enters a home by the callback data `<feature>:home:<home_id>` (status "st",
 security "sec", heating "heat", scenarios "scn", cameras "cam"), so the picker and the navigation row
@@ -11,14 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.chat import callbacks
 from bot.chat.common import Context, remember, services, tr
 from bot.domain.permissions import Membership
-from bot.i18n import N_, Translate
+from bot.i18n import Translate
 from bot.linking import texts as link_texts
 from bot.netatmo.gateway import NetatmoGateway
 from bot.storage import homes as homes_repo
@@ -34,10 +35,10 @@ ENTRY = "home"  # the action every feature's entry point answers: `<feature>:hom
 # Netatmo home ids are 24 hex digits; the simulator and old fixtures use other short ids.
 HOME_ARG = callbacks.matching(re.compile(r"[0-9A-Za-z_-]{1,40}"))
 
-# A menu older than this (since its last edit) answers that it expired and does nothing: what it shows
-# is stale, and pressing an old button must not act on a home that may have changed meanwhile.
-MENU_EXPIRY = timedelta(hours=24)
-EXPIRED = N_("This menu has expired. Send the command again for a fresh one.")
+# A menu older than this (since it was sent or last edited) answers that it is too old and does nothing:
+# what it shows is stale, and pressing an old button must not act on a home that may have changed.
+STATUS_EXPIRY = timedelta(hours=24)  # /status only looks
+CONTROL_EXPIRY = timedelta(hours=1)  # the screens that change a home (heating, security, devices...)
 
 
 def entry(feature: str, home_id: str) -> str:
@@ -87,14 +88,6 @@ def picker_keyboard(homes: Sequence[Home], feature: str = STATUS) -> InlineKeybo
 
 def picker_text(_: Translate) -> str:
     return _("Which home?")
-
-
-def expired(message: Message, now: datetime | None = None) -> bool:
-    """Whether the menu `message` is older than MENU_EXPIRY since it was last shown."""
-    shown = message.edit_date or message.date
-    if shown.tzinfo is None:
-        shown = shown.replace(tzinfo=UTC)
-    return (now or datetime.now(UTC)) - shown > MENU_EXPIRY
 
 
 async def link_for(gateway: NetatmoGateway, membership: Membership | None, home_id: str) -> int | None:

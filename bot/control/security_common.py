@@ -1,13 +1,13 @@
 """What the control screens of security, cameras, events and Home+Control share: the home named by a
-button, the link to call Netatmo with, menu expiry, the home picker, failures explained, and a camera's
-monitoring switch (offered by /scenarios and /cameras alike).
+button, the link to call Netatmo with, the home picker, failures explained, and a camera's monitoring
+switch (offered by /scenarios and /cameras alike). Menu expiry and the double-tap guard are the button
+pipeline's (`Buttons(expires_after=..., double_tap=...)`).
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -16,9 +16,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 
 from bot.chat import callbacks
-from bot.chat.buttons import Call, Edit, InvalidPress, Outcome, Press
+from bot.chat.buttons import Edit, InvalidPress, Outcome, Press
 from bot.chat.common import Context, remember, services, tr
 from bot.chat.netatmo_errors import explain
+from bot.control import menu
 from bot.i18n import N_, Translate
 from bot.linking import texts as link_texts
 from bot.linking.chat import relink_keyboard
@@ -32,7 +33,7 @@ from bot.storage.models import Home
 
 LOG = logging.getLogger(__name__)
 
-MENU_TTL = 3600.0  # seconds: a menu older than this asks to send the command again
+MENU_EXPIRY = menu.CONTROL_EXPIRY  # declared on the Buttons of every screen built from these helpers
 HOME_ARG = callbacks.matching(r"[0-9A-Za-z_-]{1,40}")
 DEVICE_ARG = callbacks.matching(r"[0-9A-Za-z_.-]{1,40}")
 ON_OFF = callbacks.matching(r"on|off")
@@ -63,18 +64,6 @@ def anyone(press: Press) -> bool:
     return True
 
 
-def menu_expired(press: Press) -> bool:
-    """Whether the menu was last drawn more than MENU_TTL ago: its buttons show a stale world."""
-    drawn = press.message.edit_date or press.message.date
-    return drawn is not None and time.time() - drawn.timestamp() > MENU_TTL
-
-
-def expired_outcome(press: Press, command: str) -> Outcome:
-    _ = press.tr
-    text = _("This menu has expired. Send {command} again.").format(command=command)
-    return Outcome(answer=text, alert=True)
-
-
 def in_group(press: Press) -> bool:
     return press.message.chat.type != ChatType.PRIVATE
 
@@ -100,51 +89,18 @@ async def press_link(press: Press) -> int:
     return link_id
 
 
-RECENT_PRESSES = "control_recent_presses"  # bot_data key: (chat, message, data) → monotonic time
-DOUBLE_TAP_WINDOW = 3.0  # seconds during which the same button on the same message is not acted on again
-
-
-def _press_key(press: Press) -> tuple[int, int, str]:
-    return (press.chat_id, press.message.message_id, press.query.data or "")
-
-
-def once(call: Call) -> Call:
-    """Acts on a button at most once per double tap. Presses are handled concurrently, so two taps both
-    read the state from before the first write; this in-process mark stops the second before it reads.
-    A failed attempt clears its mark, so trying again at once works."""
-
-    async def guarded(press: Press) -> Outcome:
-        recent: dict[tuple[int, int, str], float] = press.context.bot_data.setdefault(RECENT_PRESSES, {})
-        now = time.monotonic()
-        for key, at in list(recent.items()):
-            if now - at > DOUBLE_TAP_WINDOW:
-                del recent[key]
-        key = _press_key(press)
-        if key in recent:
-            LOG.info("control_double_tap action=%s user=%s", press.action, press.user.id)
-            _ = press.tr
-            return Outcome(answer=_("Already on its way."))
-        recent[key] = now
-        outcome = await call(press)
-        if any(row.outcome == "error" for row in outcome.audits):
-            recent.pop(key, None)
-        return outcome
-
-    return guarded
-
-
 def failed(press: Press, error: NetatmoError, detail: dict[str, Any] | None = None) -> Outcome:
     LOG.warning("control_failed action=%s user=%s error=%s", press.action, press.user.id, error.kind)
     audits = (
         [press.audit({**(detail or {}), "error": error.kind}, outcome="error")] if press.spec.audit else []
     )
     text = explain(press.tr, error)
+    # Nothing changed (acted=False): pressing again at once is a retry, not a double tap.
     if isinstance(error, MissingScope | LinkBroken) and not in_group(press):
         # Only relinking helps; offer it where the presser can do it, in place of a menu that cannot work.
-        return Outcome(
-            answer=text, alert=True, edit=Edit(text, relink_keyboard(press.tr), html=False), audits=audits
-        )
-    return Outcome(answer=text, alert=True, audits=audits)
+        edit = Edit(text, relink_keyboard(press.tr), html=False)
+        return Outcome(answer=text, alert=True, edit=edit, audits=audits, acted=False)
+    return Outcome(answer=text, alert=True, audits=audits, acted=False)
 
 
 def button(label: str, feature: str, action: str, *args: object) -> InlineKeyboardButton:

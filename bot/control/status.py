@@ -46,6 +46,7 @@ BUTTONS = Buttons(
     menu.STATUS,
     invalid=N_("This button is not valid any more. Send /status again."),
     home=_known_home,
+    expires_after=menu.STATUS_EXPIRY,
 )
 
 
@@ -76,8 +77,6 @@ async def home_screen(
     refusal=N_("Only members of this home can see its status."),
 )
 async def _show_home(press: Press) -> Outcome:
-    if menu.expired(press.message):
-        return Outcome(answer=press.tr(menu.EXPIRED), alert=True)
     assert press.home is not None
     edit = await home_screen(press.tr, press.services.netatmo, press.home, press.membership)
     return Outcome(edit=edit)
