@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import aiohttp
@@ -304,3 +304,130 @@ def linking() -> LinkingFlow:
 def link_user(linking: LinkingFlow) -> Callable[..., Awaitable[Any]]:
     """`await link_user(emulator, user, account=...)`, for tests that need a linked user to start from."""
     return linking.link_user
+
+
+# -- pressing buttons ------------------------------------------------------------------------------
+
+BUTTON_TIMEOUT = 10  # seconds for the bot's answers to a press
+
+
+class ButtonUI:
+    """Pressing inline buttons the way a person does, while tests name the buttons by what they mean.
+
+    The bot signs its callback data (`feature:action:args:MAC`), so tests speak of a button by its
+    verified body (`bot.chat.callbacks.verify`): `data_of` lists the bodies of a message's buttons and
+    `press` presses the button on the message whose body is the one wanted. `replay` presses data the
+    bot made, though not on this keyboard (a button of an older screen, a double tap of a button the edit
+    replaced, data with genuine MAC and forged arguments); `forge` sends hand-made data as it is."""
+
+    def __init__(self, emulator: Any, simulator: Any) -> None:
+        self.emulator = emulator
+        self.simulator = simulator
+
+    @staticmethod
+    def data_of(message: Any) -> list[str]:
+        """The verified bodies of the message's callback buttons (data the bot did not sign is left out)."""
+        from bot.chat import callbacks
+
+        bodies = (callbacks.verify(target) for _label, target in message.buttons if isinstance(target, str))
+        return [body for body in bodies if body is not None]
+
+    @staticmethod
+    def signed(message: Any, body: str) -> str:
+        """The signed data of the button on `message` whose verified body is `body`."""
+        from bot.chat import callbacks
+
+        for _label, target in message.buttons:
+            if isinstance(target, str) and callbacks.verify(target) == body:
+                return target
+        raise AssertionError(f"no button {body!r} on the message: {ButtonUI.data_of(message)!r}")
+
+    async def answer_to(self, query_id: str) -> Any:
+        return await self.emulator.wait_for_callback_answer(query_id, timeout=BUTTON_TIMEOUT)
+
+    async def press(self, user: Any, message: Any, body: str) -> Any:
+        """Press the button `body` of `message` and wait for the callback's answer."""
+        query = await self.emulator.press_button(user, message, self.signed(message, body))
+        return await self.answer_to(query)
+
+    async def press_and_edit(self, user: Any, message: Any, body: str) -> tuple[Any, Any]:
+        """Press a button and wait for the answer and the message's edit."""
+        answer = await self.press(user, message, body)
+        return answer, await self.emulator.wait_for_edit(message, timeout=BUTTON_TIMEOUT)
+
+    async def replay(self, user: Any, message: Any, body: str) -> Any:
+        """Press data signed by the running bot (`callbacks.encode`) that `message` does not carry."""
+        from bot.chat import callbacks
+
+        feature, action, *args = body.split(callbacks.SEPARATOR)
+        query = await self.emulator.press_button(user, message, callbacks.encode(feature, action, *args))
+        return await self.answer_to(query)
+
+    async def forge(self, user: Any, message: Any, data: str) -> Any:
+        """Send hand-made callback data as it is (no MAC) and wait for the answer."""
+        query = await self.emulator.press_button(user, message, data)
+        return await self.answer_to(query)
+
+    async def writes(self, endpoint: str | None = None) -> list[dict[str, Any]]:
+        """The simulator's write log, of one endpoint or all."""
+        log = await self.simulator.write_log()
+        return [w for w in log if endpoint is None or w["endpoint"] == endpoint]
+
+
+@pytest.fixture
+def ui(emulator: Any, simulator: Any) -> ButtonUI:
+    """Press buttons by their verified bodies (see ButtonUI)."""
+    return ButtonUI(emulator, simulator)
+
+
+# -- a family to test roles with ---------------------------------------------------------------------
+
+
+class RolesFamily(NamedTuple):
+    """Anna linked (owner of the demo homes), Bob and Carl not linked, their group subscribed to
+    HOME_ONE."""
+
+    runtime: Any
+    anna: Any
+    bob: Any
+    carl: Any
+    group: Any
+
+
+@pytest.fixture
+async def roles_family(emulator: Any, simulator: Any, start_bot: StartBot, link_user: Any) -> RolesFamily:
+    from bot.storage import subscriptions as subscriptions_repo
+    from bot.storage.telegram import save_chat
+    from standins.netatmo_sim.world.demo import HOME_ONE_ID
+
+    runtime = await start_bot(emulator, simulator)
+    anna, bob, carl = emulator.add_user("Anna"), emulator.add_user("Bob"), emulator.add_user("Carl")
+    await link_user(emulator, anna)
+    group = emulator.add_group("Family", [anna, bob, carl])
+    async with runtime.services.sessions.begin() as session:
+        await save_chat(session, group.id, "group", "Family")
+        await subscriptions_repo.subscribe(session, group.id, HOME_ONE_ID, anna.id)
+    return RolesFamily(runtime, anna, bob, carl, group)
+
+
+ReplyCommand = Callable[[Any, Any, dict[str, Any], str], Awaitable[None]]
+
+
+@pytest.fixture
+def reply_command(emulator: Any) -> ReplyCommand:
+    """`await reply_command(user, group, replied, text)`: `user` answers the message `replied` (as the
+    Bot API shows it) with the command `text`; the emulator has no shortcut for a reply."""
+    import asyncio
+
+    from standins.telegram_emulator.formatting import command_entities
+
+    async def send(user: Any, group: Any, replied: dict[str, Any], text: str) -> None:
+        world = emulator.world
+        message = world.new_message(emulator.chat(group), user)
+        message.text, message.entities = text, command_entities(text)
+        payload = world.message_api(message)
+        payload["reply_to_message"] = replied
+        world.enqueue("message", payload)
+        await asyncio.sleep(0)
+
+    return send

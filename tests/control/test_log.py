@@ -13,8 +13,8 @@ from bot.storage import audit as audit_repo
 from bot.storage import homes as homes_repo
 from bot.storage.models import AuditEntry
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, HOME_TWO_ID
-from tests.control.roles_helpers import TIMEOUT, start_family
 
+TIMEOUT = 10  # seconds for the bot's answers
 _ = translator("en")
 
 
@@ -40,9 +40,9 @@ async def seed_changes(runtime: Any, user_id: int, chat_id: int, count: int) -> 
 
 
 async def test_owner_pages_through_the_log_and_a_member_is_refused(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, roles_family: Any
 ) -> None:
-    runtime, anna, bob, _carl, group = await start_family(emulator, simulator, start_bot, link_user)
+    runtime, anna, bob, _carl, group = roles_family
     await seed_changes(runtime, anna.id, group.id, 25)
 
     await emulator.send_message(bob, group, "/log")
@@ -88,9 +88,9 @@ async def test_owner_pages_through_the_log_and_a_member_is_refused(
 
 
 async def test_a_group_sees_only_the_log_of_homes_it_receives(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, roles_family: Any
 ) -> None:
-    _runtime, anna, _bob, _carl, group = await start_family(emulator, simulator, start_bot, link_user)
+    _runtime, anna, _bob, _carl, group = roles_family
     await emulator.send_message(anna, group, "/log")
     page = await emulator.wait_for_message(
         group, predicate=lambda m: "Log of" in (m.text or ""), timeout=TIMEOUT

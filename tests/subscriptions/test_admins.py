@@ -16,7 +16,8 @@ from bot.storage import mutes as mutes_repo
 from bot.storage import subscriptions as subs_repo
 from bot.storage.models import AuditEntry, HomeMember, Subscription
 from standins.netatmo_sim.world.demo import HOME_ONE_ID
-from tests.control.roles_helpers import TIMEOUT, reply_command, start_family
+
+TIMEOUT = 10  # seconds for the bot's answers
 
 
 async def role(runtime: Any, user_id: int) -> Role | None:
@@ -35,18 +36,18 @@ def bot_says(text: str) -> Any:
 
 
 async def test_admin_by_reply_then_unadmin(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, roles_family: Any, reply_command: Any
 ) -> None:
-    runtime, anna, bob, carl, group = await start_family(emulator, simulator, start_bot, link_user)
+    runtime, anna, bob, carl, group = roles_family
     hello = await emulator.send_message(bob, group, "hello")
 
     # Carl, a member, may not choose admins
-    await reply_command(emulator, carl, group, hello, "/admin")
+    await reply_command(carl, group, hello, "/admin")
     refused = await emulator.wait_for_message(group, predicate=bot_says("Only"), timeout=TIMEOUT)
     assert refused.text == "Only the home's owners can choose its admins."
     assert await role(runtime, bob.id) is None
 
-    await reply_command(emulator, anna, group, hello, "/admin")
+    await reply_command(anna, group, hello, "/admin")
     done = await emulator.wait_for_message(group, predicate=bot_says("made Bob"), timeout=TIMEOUT)
     assert done.text.startswith("Anna made Bob an admin of ")
     assert await role(runtime, bob.id) == Role.ADMIN
@@ -59,17 +60,17 @@ async def test_admin_by_reply_then_unadmin(
     await emulator.wait_for_edit(menu, timeout=TIMEOUT)
     assert await live_mutes(runtime, group.id) == 1
     carl_says = await emulator.send_message(carl, group, "me too")
-    await reply_command(emulator, bob, group, carl_says, "/admin")
+    await reply_command(bob, group, carl_says, "/admin")
     await emulator.wait_for_message(group, predicate=bot_says("Only the home's owners can"), timeout=TIMEOUT)
     assert await role(runtime, carl.id) is None
 
     # an owner stays an owner
     anna_says = await emulator.send_message(anna, group, "hi")
-    await reply_command(emulator, bob, group, anna_says, "/unadmin")
+    await reply_command(bob, group, anna_says, "/unadmin")
     await emulator.wait_for_message(group, predicate=bot_says("Only the home's owners can"), timeout=TIMEOUT)
     assert await role(runtime, anna.id) == Role.OWNER
 
-    await reply_command(emulator, anna, group, hello, "/unadmin")
+    await reply_command(anna, group, hello, "/unadmin")
     await emulator.wait_for_message(group, predicate=bot_says("removed Bob as admin"), timeout=TIMEOUT)
     assert await role(runtime, bob.id) is None
     async with runtime.services.sessions() as session:
@@ -88,10 +89,8 @@ async def test_admin_by_reply_then_unadmin(
     ]
 
 
-async def test_admins_screen_in_group_settings(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
-) -> None:
-    runtime, anna, bob, carl, group = await start_family(emulator, simulator, start_bot, link_user)
+async def test_admins_screen_in_group_settings(emulator: Any, simulator: Any, roles_family: Any) -> None:
+    runtime, anna, bob, carl, group = roles_family
     await emulator.send_message(anna, group, "/settings")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     # Bob pressed something here once (a refused mute): the bot now knows him as someone of this group.
@@ -130,9 +129,9 @@ async def test_admins_screen_in_group_settings(
 
 
 async def test_every_press_of_a_member_changes_nothing(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, roles_family: Any
 ) -> None:
-    runtime, anna, bob, carl, group = await start_family(emulator, simulator, start_bot, link_user)
+    runtime, anna, bob, carl, group = roles_family
     other = emulator.add_group("Neighbours", [anna, bob, carl])
     async with runtime.services.sessions() as session:
         sub = await subs_repo.get_subscription(session, group.id, HOME_ONE_ID)
@@ -200,13 +199,13 @@ async def test_every_press_of_a_member_changes_nothing(
 
 
 async def test_an_expired_settings_menu_says_so_and_does_nothing(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any, monkeypatch: Any
+    emulator: Any, simulator: Any, roles_family: Any, monkeypatch: Any
 ) -> None:
     from datetime import timedelta
 
     from bot.chat import buttons
 
-    _runtime, anna, _bob, _carl, group = await start_family(emulator, simulator, start_bot, link_user)
+    _runtime, anna, _bob, _carl, group = roles_family
     await emulator.send_message(anna, group, "/settings")
     menu = await emulator.wait_for_message(group, timeout=TIMEOUT)
     later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
