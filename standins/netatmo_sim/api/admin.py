@@ -6,12 +6,13 @@ inject faults, read the write log and the rate-limit counters, move the clock. S
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
 
 from standins.netatmo_sim.api import render
-from standins.netatmo_sim.api.limits import Fault
+from standins.netatmo_sim.api.limits import PRESETS, Fault
 from standins.netatmo_sim.api.state import STATE, SimState
 from standins.netatmo_sim.world import thermal
 from standins.netatmo_sim.world.model import Home
@@ -155,25 +156,45 @@ async def tokens_action(request: web.Request) -> web.Response:
     return web.json_response({"tokens": count})
 
 
+def fault_from_json(body: dict[str, Any]) -> Fault:
+    """A `Fault` from the admin API's JSON (see `faults`); ValueError when it names nothing usable."""
+    if not isinstance(body.get("endpoint"), str):
+        raise ValueError("endpoint is required")
+    preset_name = body.get("preset")
+    preset: dict[str, Any] = {}
+    if preset_name is not None:
+        if preset_name not in PRESETS:
+            raise ValueError(f"unknown preset {preset_name}; one of {', '.join(sorted(PRESETS))}")
+        preset = PRESETS[str(preset_name)]
+    values = {**preset, **{k: v for k, v in body.items() if v is not None}}
+    seconds = values.get("seconds")
+    return Fault(
+        body["endpoint"],
+        int(values.get("status", 500)),
+        int(values["code"]) if values.get("code") is not None else None,
+        int(values.get("count", 1)),
+        bool(values.get("hang", False)),
+        str(values.get("message", "Simulated failure")),
+        until=time.monotonic() + float(seconds) if seconds is not None else None,
+        retry_after=float(values["retry_after"]) if values.get("retry_after") is not None else None,
+        unreachable=bool(values.get("unreachable", False)),
+        device_id=str(values["device_id"]) if values.get("device_id") is not None else None,
+    )
+
+
 async def faults(request: web.Request) -> web.Response:
-    """POST /_sim/faults {endpoint, status, code?, count?, hang?, message?}; GET lists; DELETE clears."""
+    """POST /_sim/faults {endpoint, preset?, status?, code?, count?, seconds?, retry_after?, device_id?,
+    hang?, message?}; GET lists; DELETE clears. `preset`: usage_limit (429 code 26), concurrency
+    (429 code 11), unreachable (200 with body.errors code 6), server_error (500)."""
     state = request.app[STATE]
     if request.method == "DELETE":
         state.faults.clear()
     elif request.method == "POST":
         body = await _body(request)
-        if not isinstance(body.get("endpoint"), str):
-            return _json_error(400, "endpoint is required")
-        state.faults.add(
-            Fault(
-                body["endpoint"],
-                int(body.get("status", 500)),
-                int(body["code"]) if body.get("code") is not None else None,
-                int(body.get("count", 1)),
-                bool(body.get("hang", False)),
-                str(body.get("message", "Simulated failure")),
-            )
-        )
+        try:
+            state.faults.add(fault_from_json(body))
+        except (TypeError, ValueError) as exc:
+            return _json_error(400, str(exc))
     return web.json_response({"faults": state.faults.pending()})
 
 
