@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from standins.netatmo_sim import Simulator
-from standins.netatmo_sim.world.demo import HOME_ONE_ID, INDOOR_CAMERA_ID
+from standins.netatmo_sim.world.demo import HOME_ONE_ID, INDOOR_CAMERA_ID, LIVING_ROOM_ID
 
 
 async def _fault(sim: Simulator, http: aiohttp.ClientSession, **body: Any) -> tuple[int, Any]:
@@ -89,3 +89,49 @@ async def test_server_error_preset_and_bad_requests(
     assert (await _fault(sim, http, preset="usage_limit"))[0] == 400
     async with http.delete(f"{sim.base_url}/_sim/faults") as resp:
         assert (await resp.json())["faults"] == []
+
+
+# Topology changes (the app renames a room, adds a camera) ------------------------------------------------
+
+
+async def test_topology_changes_show_in_homesdata_and_push_topology_changed(
+    sim: Simulator, http: aiohttp.ClientSession, api: Any, receiver: Any
+) -> None:
+    assert (await api("addwebhook", data={"url": receiver.url}))[0] == 200
+    body = {
+        "rename_home": "Beach house",
+        "rename_room": {"id": LIVING_ROOM_ID, "name": "Lounge"},
+        "rename_device": {"id": INDOOR_CAMERA_ID, "name": "Hall cam"},
+        "add_device": {"id": "70:ee:50:09:00:09", "type": "NOC", "name": "Garage", "room": LIVING_ROOM_ID},
+    }
+    async with http.post(f"{sim.base_url}/_sim/homes/{HOME_ONE_ID}/topology", json=body) as resp:
+        assert resp.status == 200
+    status, payload = await api("homesdata", data={"home_id": HOME_ONE_ID})
+    assert status == 200
+    home = next(h for h in payload["body"]["homes"] if h["id"] == HOME_ONE_ID)
+    assert home["name"] == "Beach house"
+    assert next(r for r in home["rooms"] if r["id"] == LIVING_ROOM_ID)["name"] == "Lounge"
+    modules = {m["id"]: m for m in home["modules"]}
+    assert modules[INDOOR_CAMERA_ID]["name"] == "Hall cam"
+    assert modules["70:ee:50:09:00:09"]["type"] == "NOC"
+    status, payload = await api("homestatus", data={"home_id": HOME_ONE_ID})
+    assert status == 200
+    assert "70:ee:50:09:00:09" in {m["id"] for m in payload["body"]["home"]["modules"]}
+    await sim.drain_webhooks()
+    push = receiver.payloads()[-1]
+    assert push["push_type"] == "topology_changed" and push["home_id"] == HOME_ONE_ID
+    assert {m["id"] for m in push["home"]["modules"]} == {INDOOR_CAMERA_ID, "70:ee:50:09:00:09"}
+
+
+async def test_topology_changes_refuse_unknown_ids(sim: Simulator, http: aiohttp.ClientSession) -> None:
+    base = f"{sim.base_url}/_sim/homes/{HOME_ONE_ID}/topology"
+    for body in (
+        {"rename_room": {"id": "nope", "name": "x"}},
+        {"rename_device": {"id": "nope", "name": "x"}},
+        {"add_device": {"id": "aa", "type": "NotAType"}},
+        {"add_device": {"id": INDOOR_CAMERA_ID, "type": "NOC"}},
+    ):
+        async with http.post(base, json=body) as resp:
+            assert resp.status == 400
+    async with http.post(f"{sim.base_url}/_sim/homes/nope/topology", json={}) as resp:
+        assert resp.status == 404
