@@ -9,6 +9,7 @@ from bot.alerts.delivery import delivery_component
 from bot.alerts.watcher import intake_component
 from bot.app import ComponentFactory
 from bot.linking import web as linking_web
+from bot.linking.topology import topology_component
 from bot.web.netatmo_webhook import register_netatmo_webhook
 from bot.web.server import RouteRegistrar
 
@@ -18,4 +19,4 @@ def default_routes() -> list[RouteRegistrar]:
 
 
 def default_components() -> list[ComponentFactory]:
-    return [delivery_component, intake_component]
+    return [delivery_component, intake_component, topology_component]

@@ -70,6 +70,10 @@ class NetatmoGateway:
         self.tokens.forget(link_id)
         self._accounts.pop(link_id, None)
 
+    def drop_account(self, link_id: int) -> None:
+        """Drop only the cached pyatmo account (its topology is stale); the tokens stay cached."""
+        self._accounts.pop(link_id, None)
+
     # Raw API ------------------------------------------------------------------------------------------
 
     async def api(
