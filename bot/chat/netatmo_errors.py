@@ -3,14 +3,16 @@
 `explain` gives the sentence; `explain_with_keyboard` adds the button that fixes the problem when one
 exists (a Relink button when the link lost a permission or broke), so a feature does not have to know
 which errors need which button. `working_text` is the "⏳" line a message shows while a throttled write
-waits in the write queue (`bot.netatmo.writes`).
+waits in the write queue (`bot.netatmo.writes`); `show_working` puts it on the button's message.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import TelegramError
 
 from bot.chat import callbacks
 from bot.domain.errors_text import netatmo_error_text
@@ -24,6 +26,9 @@ from bot.netatmo.errors import (
     Throttled,
     WriteGaveUp,
 )
+from bot.netatmo.writes import Progress, WriteWait
+
+LOG = logging.getLogger(__name__)
 
 # The linking feature's "start linking" button (bot.linking.chat registers its handler). Spelled here
 # rather than imported: chat must not import features.
@@ -77,3 +82,21 @@ def explain_with_keyboard(_: Translate, error: NetatmoError, *, device: str | No
 def working_text(_: Translate) -> str:
     """The line a button's message shows while Netatmo throttles a write that will be retried."""
     return _("⏳ Netatmo is busy; I will retry and update this message.")
+
+
+def show_working(message: Message, _: Translate) -> Progress:
+    """A `progress` for `WriteQueue.submit` that edits the button's message to the "⏳" line (its
+    keyboard goes, so nobody presses again meanwhile). For actions that return an `Edit`: the final text
+    and keyboard replace it once the write went through or failed.
+
+        progress = show_working(press.message, _)
+        await gateway.writes.submit(link_id, "setroomthermpoint", call, progress=progress)
+    """
+
+    async def progress(wait: WriteWait) -> None:
+        try:
+            await message.edit_text(working_text(_))
+        except TelegramError as exc:  # the final edit still comes; a lost "working" line is harmless
+            LOG.info("write_working_edit_failed label=%s error=%s", wait.label, type(exc).__name__)
+
+    return progress
