@@ -201,3 +201,21 @@ async def test_a_press_during_a_backoff_goes_before_the_polls_already_waiting(ma
     await asyncio.gather(*polls)
     assert budget.taken == ["write", "read", "read", "read"]
     assert _monitoring_writes(harness.simulator.state.write_log) == ["off"]
+
+
+async def test_a_refusal_without_retry_after_is_retried_after_the_first_backoff_step(
+    make_gateway: Any,
+) -> None:
+    harness = await make_gateway(RequestBudget(ROOMY))
+    link_id = await harness.link()
+    gateway = harness.gateway
+    await _inject(harness.simulator, endpoint="setstate", preset="usage_limit", count=1)  # no Retry-After
+    started = time.monotonic()
+    await gateway.writes.submit(
+        link_id,
+        "monitoring off",
+        lambda: gateway.set_monitoring(link_id, HOME_ONE_ID, INDOOR_CAMERA_ID, False),
+        deadline=10.0,
+    )
+    assert 4.9 < time.monotonic() - started < 7.0  # 5 s: the first step of the doubling backoff
+    assert _monitoring_writes(harness.simulator.state.write_log) == ["off"]
