@@ -219,3 +219,19 @@ async def test_a_refusal_without_retry_after_is_retried_after_the_first_backoff_
     )
     assert 4.9 < time.monotonic() - started < 7.0  # 5 s: the first step of the doubling backoff
     assert _monitoring_writes(harness.simulator.state.write_log) == ["off"]
+
+
+async def test_an_unreachable_camera_fails_at_once_and_is_not_retried(make_gateway: Any) -> None:
+    harness = await make_gateway(RequestBudget(ROOMY))
+    link_id = await harness.link()
+    gateway = harness.gateway
+    await _inject(harness.simulator, endpoint="setstate", preset="unreachable", device_id=INDOOR_CAMERA_ID)
+    with pytest.raises(DeviceUnreachable) as raised:
+        await gateway.writes.submit(
+            link_id,
+            "monitoring off",
+            lambda: gateway.set_monitoring(link_id, HOME_ONE_ID, INDOOR_CAMERA_ID, False),
+        )
+    assert raised.value.device_id == INDOOR_CAMERA_ID
+    assert gateway.writes.retried == 0
+    assert harness.simulator.state.faults.pending() == []  # one try only: the fault was used once
