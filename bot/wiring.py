@@ -10,6 +10,7 @@ from telegram.ext import Application
 from bot.alerts.delivery import build_worker
 from bot.alerts.watcher import IntakeWatcher
 from bot.linking import web as linking_web
+from bot.linking.topology import topology_component
 from bot.services import Component, ComponentFactory, Services
 from bot.web.netatmo_webhook import register_netatmo_webhook
 from bot.web.server import RouteRegistrar
@@ -33,4 +34,4 @@ def default_routes() -> list[RouteRegistrar]:
 
 def default_components() -> list[ComponentFactory]:
     # The worker starts first, so the watcher's first intake can hand it rows; it stops last.
-    return [delivery_component, intake_component]
+    return [delivery_component, intake_component, topology_component]

@@ -9,6 +9,7 @@ audit; everything after the exchange is one transaction, so a failure links noth
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -145,7 +146,7 @@ async def complete_link(
             now=datetime.now(UTC),
         )
         link_id = saved.link.id
-        await _save_homes(session, user, link_id, homes)
+        await save_link_homes(session, user, link_id, homes)
         await record_audit(
             session,
             user_id=user,
@@ -166,16 +167,27 @@ async def complete_link(
     return LinkResult(user, chat, link_id, tuple(homes), saved.relinked, saved.replaced_account)
 
 
-async def _save_homes(session: AsyncSession, user: int, link_id: int, homes: list[HomeInfo]) -> None:
+async def save_link_homes(
+    session: AsyncSession,
+    user: int,
+    link_id: int,
+    homes: list[HomeInfo],
+    *,
+    subscribe: Collection[str] | None = None,
+) -> None:
     """The homes the link sees become the user's (as owner), and alert their private chat, whose id is
-    the user's; homes it no longer sees (another account, or removed from the home) lose that access."""
+    the user's; homes it no longer sees (another account, or removed from the home) lose that access.
+
+    `subscribe` limits which homes get the private chat's subscription (None: all). The topology refresh
+    passes only the homes new to the link, so a user who unsubscribed is not subscribed again."""
     await save_private_chat(session, user)
     for home in homes:
         await homes_repo.save_home(session, home.id, home.name, home.timezone)
         for device in home.devices:
             await homes_repo.save_device(session, home.id, device.id, device.type, device.name, device.bridge)
         await homes_repo.save_member(session, home.id, user, Role.OWNER, link_id)
-        await subscribe_if_absent(session, user, home.id, user)
+        if subscribe is None or home.id in subscribe:
+            await subscribe_if_absent(session, user, home.id, user)
     lost = await homes_repo.lost_link_homes(session, user, link_id, [home.id for home in homes])
     await drop_subscriptions_by(session, user, lost)
     await homes_repo.remove_members(session, user, lost)

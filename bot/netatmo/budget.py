@@ -5,6 +5,11 @@ beyond that; a user that hits the limit is locked out for a while, which would s
 every call (watcher and commands alike) first takes a slot here, keyed by the Netatmo account, and the
 default windows (40/10 s, 400/h) leave headroom for the official apps the family also uses.
 
+Writes go first. A user who presses a button waits for the answer, a poll can come a few seconds later:
+while a write waits for a slot of an account (`PRIORITY` set, see `bot.netatmo.writes`), that account's
+reads and polls wait behind it, even those that were queued earlier. The backoff after a throttling
+answer holds for writes too: they get the next slot, not one Netatmo would refuse.
+
 These windows count this process's requests. Replicas on PostgreSQL also check them against every
 replica's requests (`bot.netatmo.shared_budget`); the backoff after a throttling answer, a 5xx or a
 timeout stays per process.
@@ -13,6 +18,7 @@ timeout stays per process.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -23,13 +29,23 @@ from bot.netatmo.errors import Throttled
 DEFAULT_WINDOWS: tuple[tuple[int, float], ...] = ((40, 10.0), (400, 3600.0))
 MAX_BACKOFF = 600.0
 
+# Set by the write queue around a write: the time (on the budget's clock) until which the write may wait.
+# Requests made in that context take slots before reads and wait up to that time instead of `max_wait`.
+PRIORITY: contextvars.ContextVar[float | None] = contextvars.ContextVar("netatmo_priority", default=None)
+
 
 @dataclass
 class _Account:
     stamps: list[deque[float]]
     backoff_until: float = 0.0
     failures: int = 0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # reads, in arrival order
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # writes, in arrival order
+    writes_waiting: int = 0
+    writes_idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.writes_idle.set()
 
 
 class RequestBudget:
@@ -64,29 +80,66 @@ class RequestBudget:
         return wait
 
     async def acquire(self, key: str, *, max_wait: float | None = None) -> None:
-        """Take one request slot for `key`, waiting while the windows are full (never past max_wait)."""
-        limit_wait = self.max_wait if max_wait is None else max_wait
+        """Take one request slot for `key`, waiting while the windows are full (never past max_wait).
+
+        In a `PRIORITY` context the slot is taken ahead of every waiting read of the account.
+        """
+        limit_wait = self.wait_limit(max_wait)
         account = self._account(key)
         deadline = self._clock() + limit_wait
-        # The lock makes waiters take slots in arrival order, and check-then-record atomic.
+        priority = PRIORITY.get() is not None
+        if priority:
+            account.writes_waiting += 1
+            account.writes_idle.clear()
+        lock = account.write_lock if priority else account.lock
         try:
-            async with asyncio.timeout(limit_wait + 0.05):
-                await account.lock.acquire()
-        except TimeoutError:
-            raise Throttled("request budget exhausted", retry_after=limit_wait) from None
-        try:
-            while True:
-                now = self._clock()
-                wait = self._wait_needed(account, now)
-                if wait <= 0:
-                    for stamps in account.stamps:
-                        stamps.append(now)
-                    return
-                if now + wait > deadline:
-                    raise Throttled("request budget exhausted", retry_after=wait)
-                await asyncio.sleep(wait + 0.001)
+            # The lock makes waiters of one kind take slots in arrival order; check-then-record is
+            # atomic because nothing awaits between the check and the record.
+            try:
+                async with asyncio.timeout(limit_wait + 0.05):
+                    await lock.acquire()
+            except TimeoutError:
+                raise Throttled("request budget exhausted", retry_after=limit_wait) from None
+            try:
+                await self._wait_for_slot(account, deadline, priority)
+            finally:
+                lock.release()
         finally:
-            account.lock.release()
+            if priority:
+                account.writes_waiting -= 1
+                if account.writes_waiting == 0:
+                    account.writes_idle.set()
+
+    def wait_limit(self, max_wait: float | None = None) -> float:
+        """How long a request may wait for a slot: a write until its deadline, others `max_wait`."""
+        write_deadline = PRIORITY.get()
+        if write_deadline is not None:
+            return max(0.0, write_deadline - self._clock())
+        return self.max_wait if max_wait is None else max_wait
+
+    def clock(self) -> float:
+        """The budget's clock (the write queue measures deadlines on it)."""
+        return self._clock()
+
+    async def _wait_for_slot(self, account: _Account, deadline: float, priority: bool) -> None:
+        while True:
+            now = self._clock()
+            if not priority and account.writes_waiting:
+                # A write is waiting for this account: it takes the next slot, this read waits.
+                try:
+                    async with asyncio.timeout(max(0.0, deadline - now)):
+                        await account.writes_idle.wait()
+                except TimeoutError:
+                    raise Throttled("request budget exhausted", retry_after=1.0) from None
+                continue
+            wait = self._wait_needed(account, now)
+            if wait <= 0:
+                for stamps in account.stamps:
+                    stamps.append(now)
+                return
+            if now + wait > deadline:
+                raise Throttled("request budget exhausted", retry_after=wait)
+            await asyncio.sleep(wait + 0.001)
 
     def used(self, key: str, span: float) -> int:
         """How many requests `key` made in the last `span` seconds (for tests and /healthz)."""

@@ -52,6 +52,18 @@ class Throttled(NetatmoError):
         self.retry_after = retry_after
 
 
+class WriteGaveUp(Throttled):
+    """A queued write was still throttled when its deadline came: it was NOT made (see `netatmo.writes`)."""
+
+    kind = "write_gave_up"
+
+    def __init__(
+        self, message: str = "", retry_after: float = DEFAULT_RETRY_AFTER, attempts: int = 0
+    ) -> None:
+        super().__init__(message or "write not made: Netatmo stayed busy", retry_after)
+        self.attempts = attempts
+
+
 class DeviceUnreachable(NetatmoError):
     """The camera or alarm is offline (Netatmo code 6 or 41)."""
 

@@ -25,6 +25,7 @@ from bot.netatmo.errors import InvalidRequest, check_body_errors
 from bot.netatmo.tokens import TokenStore
 from bot.netatmo.topology import HomeInfo, netatmo_user_id, parse_homes
 from bot.netatmo.transport import Transport
+from bot.netatmo.writes import WriteQueue
 from bot.storage import links
 from bot.storage.crypto import TokenCipher
 from bot.storage.models import NetatmoLink
@@ -54,6 +55,8 @@ class NetatmoGateway:
         self.tokens = TokenStore(sessions, cipher, http, settings, on_broken=self._on_broken)
         self.budget = budget or RequestBudget()
         self.transport = Transport(self.tokens, self.budget, http, settings)
+        # Features run their writes through it: retried through 429s, ahead of polls (bot.netatmo.writes).
+        self.writes = WriteQueue(self.budget)
         self._accounts: dict[int, pyatmo.AsyncAccount] = {}
         self._account_locks: dict[int, asyncio.Lock] = {}
 
@@ -65,6 +68,10 @@ class NetatmoGateway:
     def forget(self, link_id: int) -> None:
         """Drop what is cached for a link (tokens, pyatmo account): after relink, unlink or breakage."""
         self.tokens.forget(link_id)
+        self._accounts.pop(link_id, None)
+
+    def drop_account(self, link_id: int) -> None:
+        """Drop only the cached pyatmo account (its topology is stale); the tokens stay cached."""
         self._accounts.pop(link_id, None)
 
     # Raw API ------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ class SharedRequestBudget(RequestBudget):
         self._longest = max(span for _, span in self.windows)
 
     async def acquire(self, key: str, *, max_wait: float | None = None) -> None:
-        limit_wait = self.max_wait if max_wait is None else max_wait
+        limit_wait = self.wait_limit(max_wait)
         deadline = self._clock() + limit_wait
         # This process's windows first (a slot taken there and then refused here stays taken: a little
         # conservative, never over).

@@ -171,13 +171,18 @@ class Transport:
         status = reply.response.status
         code = error_code(payload)
         retry_after = parse_retry_after(reply.response.headers.get("Retry-After"))
-        if retry_after is None and (status == 429 or code == 26):
-            retry_after = 2.0 if code == CODE_CONCURRENCY else 60.0
+        if retry_after is None and code == CODE_CONCURRENCY:
+            retry_after = 2.0
         error = map_api_error(
             status, payload, endpoint=_path(url), scope_hint=scope_hint, retry_after=retry_after
         )
         if isinstance(error, Throttled | NetatmoUnavailable):
-            self.budget.penalize(account_key, retry_after)
+            # Without Retry-After the backoff doubles from 5 s per refusal in a row (5, 10, 20 … 600 s):
+            # a short burst over the 10-second window costs a user's write a few seconds, a spent
+            # hourly allowance quickly backs off far. The error tells the delay actually applied.
+            delay = self.budget.penalize(account_key, retry_after)
+            if isinstance(error, Throttled):
+                error.retry_after = delay
         LOG.warning(
             "netatmo_call_failed endpoint=%s status=%s code=%s error=%s",
             _path(url),

@@ -264,3 +264,11 @@ async def set_webhook_registered(session: AsyncSession, link_id: int, at: dateti
     await session.execute(
         update(NetatmoLink).where(NetatmoLink.id == link_id).values(webhook_registered_at=at)
     )
+
+
+async def active_link_ids(session: AsyncSession) -> list[int]:
+    """The ids of every active link (the topology refresh visits each in turn)."""
+    rows = await session.scalars(
+        select(NetatmoLink.id).where(NetatmoLink.state == LinkState.ACTIVE.value).order_by(NetatmoLink.id)
+    )
+    return [int(row) for row in rows]

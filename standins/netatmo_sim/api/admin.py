@@ -6,14 +6,18 @@ inject faults, read the write log and the rate-limit counters, move the clock. S
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from aiohttp import web
 
 from standins.netatmo_sim.api import render
-from standins.netatmo_sim.api.limits import Fault
+from standins.netatmo_sim.api.limits import PRESETS, Fault
 from standins.netatmo_sim.api.state import STATE, SimState
 from standins.netatmo_sim.world import thermal
+from standins.netatmo_sim.world.builder import HomeBuilder
+from standins.netatmo_sim.world.device_types import DEVICE_TYPES
 from standins.netatmo_sim.world.model import Home
 
 
@@ -155,26 +159,98 @@ async def tokens_action(request: web.Request) -> web.Response:
     return web.json_response({"tokens": count})
 
 
+def fault_from_json(body: dict[str, Any]) -> Fault:
+    """A `Fault` from the admin API's JSON (see `faults`); ValueError when it names nothing usable."""
+    if not isinstance(body.get("endpoint"), str):
+        raise ValueError("endpoint is required")
+    preset_name = body.get("preset")
+    preset: dict[str, Any] = {}
+    if preset_name is not None:
+        if preset_name not in PRESETS:
+            raise ValueError(f"unknown preset {preset_name}; one of {', '.join(sorted(PRESETS))}")
+        preset = PRESETS[str(preset_name)]
+    values = {**preset, **{k: v for k, v in body.items() if v is not None}}
+    seconds = values.get("seconds")
+    return Fault(
+        body["endpoint"],
+        int(values.get("status", 500)),
+        int(values["code"]) if values.get("code") is not None else None,
+        int(values.get("count", 1)),
+        bool(values.get("hang", False)),
+        str(values.get("message", "Simulated failure")),
+        until=time.monotonic() + float(seconds) if seconds is not None else None,
+        retry_after=float(values["retry_after"]) if values.get("retry_after") is not None else None,
+        unreachable=bool(values.get("unreachable", False)),
+        device_id=str(values["device_id"]) if values.get("device_id") is not None else None,
+    )
+
+
 async def faults(request: web.Request) -> web.Response:
-    """POST /_sim/faults {endpoint, status, code?, count?, hang?, message?}; GET lists; DELETE clears."""
+    """POST /_sim/faults {endpoint, preset?, status?, code?, count?, seconds?, retry_after?, device_id?,
+    hang?, message?}; GET lists; DELETE clears. `preset`: usage_limit (429 code 26), concurrency
+    (429 code 11), unreachable (200 with body.errors code 6), server_error (500)."""
     state = request.app[STATE]
     if request.method == "DELETE":
         state.faults.clear()
     elif request.method == "POST":
         body = await _body(request)
-        if not isinstance(body.get("endpoint"), str):
-            return _json_error(400, "endpoint is required")
-        state.faults.add(
-            Fault(
-                body["endpoint"],
-                int(body.get("status", 500)),
-                int(body["code"]) if body.get("code") is not None else None,
-                int(body.get("count", 1)),
-                bool(body.get("hang", False)),
-                str(body.get("message", "Simulated failure")),
-            )
-        )
+        try:
+            state.faults.add(fault_from_json(body))
+        except (TypeError, ValueError) as exc:
+            return _json_error(400, str(exc))
     return web.json_response({"faults": state.faults.pending()})
+
+
+def change_topology(state: SimState, home: Home, body: dict[str, Any]) -> list[str]:
+    """Apply the topology changes of an admin request; the ids of the rooms and modules it touched.
+
+    Keys: rename_home (a name), rename_room / rename_device ({id, name}), add_device ({id, type, name,
+    room?, bridge?}, a type of device_types.DEVICE_TYPES). Raises ValueError for unknown ids or types.
+    """
+    touched: list[str] = []
+    if isinstance(body.get("rename_home"), str):
+        home.name = body["rename_home"]
+    room = body.get("rename_room")
+    if isinstance(room, dict):
+        if str(room.get("id")) not in home.rooms:
+            raise ValueError(f"unknown room {room.get('id')}")
+        home.rooms[str(room["id"])].name = str(room.get("name", ""))
+        touched.append(str(room["id"]))
+    device = body.get("rename_device")
+    if isinstance(device, dict):
+        if str(device.get("id")) not in home.devices:
+            raise ValueError(f"unknown device {device.get('id')}")
+        home.devices[str(device["id"])].name = str(device.get("name", ""))
+        touched.append(str(device["id"]))
+    added = body.get("add_device")
+    if isinstance(added, dict):
+        device_type, device_id = str(added.get("type")), str(added.get("id") or "")
+        if device_type not in DEVICE_TYPES or not device_id or device_id in home.devices:
+            raise ValueError("add_device needs a new id and a known type")
+        room_id, bridge = added.get("room"), added.get("bridge")
+        if (room_id is not None and room_id not in home.rooms) or (
+            bridge is not None and bridge not in home.devices
+        ):
+            raise ValueError("unknown room or bridge")
+        builder = HomeBuilder(home, random.Random(device_id))
+        builder.device(device_id, device_type, str(added.get("name") or device_type), room_id, bridge)
+        touched.append(device_id)
+    return touched
+
+
+async def topology(request: web.Request) -> web.Response:
+    """POST /_sim/homes/{home_id}/topology {rename_home?, rename_room?, rename_device?, add_device?}:
+    change the home as the Netatmo app would; homesdata shows it and a topology_changed push follows."""
+    state = request.app[STATE]
+    home = state.world.home(request.match_info["home_id"])
+    if home is None:
+        return _json_error(404, "unknown home")
+    try:
+        touched = change_topology(state, home, await _body(request))
+    except ValueError as exc:
+        return _json_error(400, str(exc))
+    state.world.notify("topology", home, {"ids": touched})
+    return web.json_response(home_summary(state, home))
 
 
 async def writes(request: web.Request) -> web.Response:
@@ -267,6 +343,7 @@ def routes() -> list[web.RouteDef]:
     return [
         web.get("/_sim/accounts", list_accounts),
         web.get("/_sim/homes/{home_id}", get_home),
+        web.post("/_sim/homes/{home_id}/topology", topology),
         web.post("/_sim/events", trigger_event),
         web.post("/_sim/devices/{device_id}/online", set_online),
         web.post("/_sim/accounts/{account_id}/{action}", tokens_action),

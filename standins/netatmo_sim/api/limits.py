@@ -6,6 +6,7 @@ counters, and `FaultPlan` makes the next N calls of an endpoint fail or hang.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,9 +65,24 @@ class RateLimiter:
             self._usage.pop(account_id, None)
 
 
+# Named faults for the admin API: what the real API answers in each case (see README.md).
+PRESETS: dict[str, dict[str, Any]] = {
+    "usage_limit": {"status": 429, "code": 26, "message": "Maximum api usage reached"},
+    "concurrency": {"status": 429, "code": 11, "message": "Failed to enter concurrency limited section"},
+    "unreachable": {"status": 200, "code": 6, "message": "Device is unreachable", "unreachable": True},
+    "server_error": {"status": 500, "code": None, "message": "Internal Server Error"},
+}
+
+
 @dataclass(slots=True)
 class Fault:
-    """A scripted failure for the next `count` calls of an endpoint."""
+    """A scripted failure for the next `count` calls of an endpoint, or for every call of it until
+    `until` (monotonic seconds) when a time window was given.
+
+    `unreachable` answers like the real API for a device that is offline: HTTP 200 with
+    `body.errors[{code, id}]` (setstate, homestatus), so nothing is changed. `retry_after` adds that
+    header to the answer (throttling faults).
+    """
 
     endpoint: str
     status: int
@@ -74,6 +90,11 @@ class Fault:
     count: int
     hang: bool = False
     message: str = "Simulated failure"
+    until: float | None = None
+    retry_after: float | None = None
+    unreachable: bool = False
+    device_id: str | None = None
+    hits: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """Admin API representation."""
@@ -84,6 +105,11 @@ class Fault:
             "count": self.count,
             "hang": self.hang,
             "message": self.message,
+            "seconds_left": None if self.until is None else max(0.0, round(self.until - time.monotonic(), 3)),
+            "retry_after": self.retry_after,
+            "unreachable": self.unreachable,
+            "device_id": self.device_id,
+            "hits": self.hits,
         }
 
 
@@ -94,29 +120,38 @@ def normalise_endpoint(name: str) -> str:
 
 
 class FaultPlan:
-    """Queued faults, consumed in order per endpoint."""
+    """Queued faults, consumed in order per endpoint; windowed faults last until their time is up."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._faults: list[Fault] = []
+        self._clock = clock
 
     def add(self, fault: Fault) -> None:
         """Queue a fault."""
         fault.endpoint = normalise_endpoint(fault.endpoint)
         self._faults.append(fault)
 
+    def _expire(self) -> None:
+        now = self._clock()
+        self._faults = [f for f in self._faults if f.until is None or f.until > now]
+
     def take(self, endpoint: str) -> Fault | None:
-        """The fault to apply to this call, if any (decrements its count)."""
+        """The fault to apply to this call, if any (decrements a counted fault)."""
+        self._expire()
         endpoint = normalise_endpoint(endpoint)
         for fault in self._faults:
             if fault.endpoint in (endpoint, "*"):
-                fault.count -= 1
-                if fault.count <= 0:
-                    self._faults.remove(fault)
+                fault.hits += 1
+                if fault.until is None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._faults.remove(fault)
                 return fault
         return None
 
     def pending(self) -> list[dict[str, Any]]:
         """Faults still queued."""
+        self._expire()
         return [f.as_json() for f in self._faults]
 
     def clear(self) -> None:

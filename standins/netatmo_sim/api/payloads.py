@@ -174,4 +174,21 @@ def for_change(world: World, kind: str, home: Home, data: dict[str, Any]) -> dic
         return display_change(world, home, data["room_id"], kind)
     if kind == "device_state":
         return device_event(home, data["device"])
+    if kind == "topology":
+        return topology_changed(home, data["ids"])
     return None
+
+
+def topology_changed(home: Home, touched: list[str]) -> dict[str, Any]:
+    """`topology_changed` after a device or room changed in the app (partial `home.modules[]`)."""
+    modules = [
+        {"id": dev.id, "name": dev.name, **({"bridge": dev.bridge} if dev.bridge else {})}
+        for dev in (home.devices.get(item) for item in touched)
+        if dev is not None
+    ]
+    return {
+        "change": "module_updated" if modules else "room_created",
+        "home_id": home.id,
+        "home": {"id": home.id, "modules": modules},
+        "push_type": "topology_changed",
+    }

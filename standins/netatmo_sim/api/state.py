@@ -113,9 +113,19 @@ async def apply_fault(state: SimState, endpoint: str) -> web.Response | None:
         return None
     if fault.hang:
         await asyncio.sleep(HANG_SECONDS)
+    if fault.unreachable:
+        # The real API's answer for an offline device: HTTP 200, the failure per module in body.errors.
+        item = {"code": fault.code or 6, "message": fault.message, "id": fault.device_id or ""}
+        return web.json_response(
+            {"status": "ok", "time_server": int(state.world.now()), "body": {"errors": [item]}},
+            status=fault.status if fault.status < 400 else 200,
+        )
+    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else None
     if fault.code is None:
-        return web.json_response({"error": {"code": 0, "message": fault.message}}, status=fault.status)
-    return error(fault.status, fault.code, fault.message)
+        return web.json_response(
+            {"error": {"code": 0, "message": fault.message}}, status=fault.status, headers=headers
+        )
+    return error(fault.status, fault.code, fault.message, headers=headers)
 
 
 def authenticate(state: SimState, request: web.Request) -> Caller | web.Response:

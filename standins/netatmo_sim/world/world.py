@@ -118,7 +118,7 @@ class World:
 
     def notify(self, kind: str, home: Home, data: dict[str, Any]) -> None:
         """Tell listeners about a change (kinds: event, therm_mode, schedule, set_point,
-        cancel_set_point, device_state)."""
+        cancel_set_point, device_state, topology)."""
         for listener in list(self._listeners):
             listener(kind, home, data)
 
