@@ -12,6 +12,7 @@ from bot.alerts.watcher import IntakeWatcher
 from bot.app import BotRuntime
 from bot.config import ConfigError
 from bot.linking.chat import LinkNotifier
+from bot.linking.topology import TopologyRefresher
 from bot.wiring import default_components, default_routes
 
 
@@ -58,8 +59,9 @@ async def test_the_wiring_gives_every_part_its_typed_services(emulator: Any, mak
         await runtime.start()
         services = runtime.services
         assert services is not None
-        worker, watcher = runtime._components
+        worker, watcher, topology = runtime._components
         assert isinstance(worker, DeliveryWorker) and isinstance(watcher, IntakeWatcher)
+        assert isinstance(topology, TopologyRefresher)
         assert services.delivery is worker  # the watcher hands the rows intake stored to this worker
         assert watcher.inbox is services.inbox  # the queue the webhook route fills
         assert isinstance(services.link_notifier, LinkNotifier)

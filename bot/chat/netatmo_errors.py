@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
-from bot.chat import callbacks
 from bot.domain.errors_text import netatmo_error_text
 from bot.i18n import Translate
 from bot.netatmo.errors import (
@@ -30,9 +29,9 @@ from bot.netatmo.writes import Progress, WriteWait
 
 LOG = logging.getLogger(__name__)
 
-# The linking feature's "start linking" button (bot.linking.chat registers its handler). Spelled here
-# rather than imported: chat must not import features.
-RELINK_DATA = callbacks.encode("link", "start")
+# The linking feature's "start linking" button (bot.linking.chat answers it). Plain, not signed: it only
+# starts /link for whoever presses it, and it is made at import time, before the signing key is set.
+RELINK_DATA = "link:start"
 
 
 @dataclass(frozen=True)

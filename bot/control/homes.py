@@ -8,9 +8,9 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.chat.common import Context, remember, services, tr
+from bot.chat.netatmo_errors import relink_keyboard
 from bot.domain.homes_text import homes_list_text
 from bot.linking import texts as link_texts
-from bot.linking.chat import relink_keyboard
 from bot.netatmo.topology import ALARM_TYPES, CAMERA_TYPES
 from bot.storage import homes as homes_repo
 from bot.storage.links import link_of_user

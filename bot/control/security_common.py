@@ -18,11 +18,10 @@ from telegram.constants import ChatType, ParseMode
 from bot.chat import callbacks
 from bot.chat.buttons import Edit, InvalidPress, Outcome, Press
 from bot.chat.common import Context, remember, services, tr
-from bot.chat.netatmo_errors import explain
+from bot.chat.netatmo_errors import explain, relink_keyboard
 from bot.control import menu
 from bot.i18n import N_, Translate
 from bot.linking import texts as link_texts
-from bot.linking.chat import relink_keyboard
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import LinkBroken, MissingScope, NetatmoError, NetatmoUnavailable, NotLinked
 from bot.netatmo.gateway import NetatmoGateway

@@ -19,12 +19,11 @@ from telegram.ext import Application, CommandHandler
 
 from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press
 from bot.chat.common import Context, services, tr
-from bot.chat.netatmo_errors import explain
+from bot.chat.netatmo_errors import RELINK_DATA, explain
 from bot.control import menu
 from bot.domain.permissions import Action, Membership
 from bot.domain.status import problem_text, status_text
 from bot.i18n import N_, Translate
-from bot.linking.chat import RELINK_DATA
 from bot.netatmo.errors import MissingScope, NetatmoError
 from bot.netatmo.gateway import NetatmoGateway
 from bot.netatmo.status import read_home

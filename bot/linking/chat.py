@@ -26,7 +26,8 @@ from telegram.ext import (
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context, remember, services, tr
-from bot.i18n import N_, Translate, translator
+from bot.chat.netatmo_errors import RELINK_DATA, relink_keyboard
+from bot.i18n import N_, translator
 from bot.linking import texts
 from bot.linking.service import (
     LinkFailure,
@@ -48,8 +49,6 @@ LOG = logging.getLogger(__name__)
 
 FEATURE = "link"
 UNLINK = "unlink"
-# Plain data, not signed: it only starts /link for whoever presses it, and it is made at import time.
-RELINK_DATA = f"{FEATURE}:start"
 # A pasted redirect URL (code= or error= in its query), or a bare authorization code.
 PASTE_PATTERN = re.compile(r"([?&](code|error)=)|^\s*[0-9A-Za-z|_-]{24,80}\s*$")
 BARE_CODE = re.compile(r"^\s*([0-9A-Za-z|_-]{24,80})\s*$")
@@ -57,10 +56,6 @@ BARE_CODE = re.compile(r"^\s*([0-9A-Za-z|_-]{24,80})\s*$")
 
 def summaries(homes: tuple[HomeInfo, ...] | list[HomeInfo]) -> list[texts.HomeSummary]:
     return [texts.HomeSummary(home.name, len(home.cameras), len(home.alarms)) for home in homes]
-
-
-def relink_keyboard(_: Translate) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(_("Relink"), callback_data=RELINK_DATA)]])
 
 
 async def language_of(svc: Services, telegram_user_id: int) -> str | None:
