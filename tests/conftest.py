@@ -9,21 +9,39 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # PTB 22 warns about int/timedelta durations unless told which it should use; with filterwarnings=error
 # that warning would fail every test that builds an Application.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.config import Settings
+from bot.domain.events import SecurityEvent, event_to_dict
+from bot.storage.engine import create_engine, create_session_factory
+from bot.storage.models import (
+    Base,
+    Delivery,
+    Event,
+    Home,
+    HomeDevice,
+    HomeMember,
+    NetatmoLink,
+    Subscription,
+    TelegramChat,
+    TelegramUser,
+)
 from standins.netatmo_sim.world.demo import DEMO_ACCOUNT
 
 CONTRACT_VARIABLES = (
@@ -109,6 +127,106 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
         return sqlite_url
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+# Seeding helpers shared by the alert tests and the storage tests of what alerts read and write: one copy,
+# so a change to the schema is made once and both folders keep seeding the same way.
+Sessions = async_sessionmaker[AsyncSession]
+SEED_HOME = "home-a"
+SEED_CAMERA = "70:ee:50:00:00:0a"
+SEED_OWNER = 1001
+
+
+@asynccontextmanager
+async def _database(url: str) -> AsyncIterator[Sessions]:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_home(
+    sessions: Sessions,
+    home_id: str = SEED_HOME,
+    *,
+    chats: Sequence[int] = (SEED_OWNER,),
+    owner: int = SEED_OWNER,
+    link_state: str = "active",
+    devices: Sequence[tuple[str, str]] = ((SEED_CAMERA, "NACamera"),),
+    netatmo_user: str = "netatmo-user-1",
+) -> int:
+    """A home seen by `owner`'s link, its devices, and an active subscription per chat; returns link id."""
+    async with sessions.begin() as session:
+        if await session.get(TelegramUser, owner) is None:
+            session.add(TelegramUser(id=owner, first_name="Owner", language_code="en"))
+        for chat in {owner, *chats}:
+            if await session.get(TelegramChat, chat) is None:
+                session.add(TelegramChat(id=chat, type="private" if chat > 0 else "group"))
+        await session.flush()
+        link = await session.scalar(select(NetatmoLink).where(NetatmoLink.telegram_user_id == owner))
+        if link is None:
+            link = NetatmoLink(
+                telegram_user_id=owner,
+                netatmo_user_id=netatmo_user,
+                access_token_enc=b"x",
+                refresh_token_enc=b"x",
+                expires_at=datetime.now(UTC) + timedelta(hours=3),
+                state=link_state,
+            )
+            session.add(link)
+        session.add(Home(id=home_id, name=f"Home {home_id}", timezone="UTC"))
+        await session.flush()
+        session.add(HomeMember(home_id=home_id, telegram_user_id=owner, role="owner", link_id=link.id))
+        for device_id, device_type in devices:
+            session.add(HomeDevice(home_id=home_id, device_id=device_id, type=device_type, name=device_id))
+        for chat in chats:
+            session.add(Subscription(chat_id=chat, home_id=home_id, active=True))
+        link_id: int = link.id
+    return link_id
+
+
+async def _add_event(
+    sessions: Sessions, event: SecurityEvent, chat_ids: Sequence[int], *, silent: bool = False
+) -> int:
+    """Store an event and one pending delivery per chat in one transaction, as intake does."""
+    async with sessions.begin() as session:
+        row = Event(
+            home_id=event.home_id,
+            event_id=event.event_id,
+            subevent_id=event.subevent_id,
+            type=event.netatmo_type,
+            device_id=event.device_id,
+            time=event.time,
+            source="webhook",
+            data=event_to_dict(event),
+        )
+        session.add(row)
+        await session.flush()
+        for chat_id in chat_ids:
+            session.add(Delivery(event_pk=row.id, chat_id=chat_id, silent=silent))
+        pk: int = row.id
+        return pk
+
+
+@pytest.fixture
+def database() -> Callable[[str], AbstractAsyncContextManager[Sessions]]:
+    """`async with database(url) as sessions`: a fresh schema on `url` (tables created, no migrations)."""
+    return _database
+
+
+@pytest.fixture
+def seed_home() -> Callable[..., Awaitable[int]]:
+    """`await seed_home(sessions, home_id, chats=..., ...)`: see `_seed_home`."""
+    return _seed_home
+
+
+@pytest.fixture
+def add_event() -> Callable[..., Awaitable[int]]:
+    """`await add_event(sessions, event, chat_ids, silent=...)`: an event and its outbox rows."""
+    return _add_event
 
 
 # -- stand-ins ------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ Two small worlds, each with its own home and camera ids: intake's (`database`, `
 source, a delivery worker sending through the Bot API emulator). Plus a fake Netatmo for the poller and
 the watcher (`poll_gateway`) and `python -m bot run` as a real child process (`bot_processes`), for the
 crash and replica tests (SIGKILL needs a process). The fixtures hand out the helpers themselves, so tests
-call them as before without importing another test module.
+call them as before without importing another test module. `database`, `seed_home` and `add_event` live
+in tests/conftest.py, because the storage tests seed the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, Any
@@ -40,7 +41,7 @@ from bot.alerts.sending import AlertSender, Rendered, SendingPolicy
 from bot.alerts.snapshots import SnapshotStore
 from bot.chat.application import build_application
 from bot.config import Settings
-from bot.domain.events import Kind, SecurityEvent, Severity, SnapshotRef, event_to_dict
+from bot.domain.events import Kind, SecurityEvent, Severity, SnapshotRef
 from bot.netatmo.errors import NetatmoUnavailable
 from bot.services import Services
 from bot.storage.crypto import TokenCipher
@@ -50,8 +51,6 @@ from bot.storage.models import (
     Delivery,
     Event,
     Home,
-    HomeDevice,
-    HomeMember,
     NetatmoLink,
     Subscription,
     TelegramChat,
@@ -61,61 +60,8 @@ from bot.storage.models import (
 Sessions = async_sessionmaker[AsyncSession]
 
 # -- intake's world -------------------------------------------------------------------------------------
-Sessions = async_sessionmaker[AsyncSession]
 INTAKE_HOME = "home-a"
 INTAKE_CAMERA = "70:ee:50:00:00:0a"
-INTAKE_OWNER = 1001
-
-
-@asynccontextmanager
-async def _database(url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-async def _seed_home(
-    sessions: Sessions,
-    home_id: str = INTAKE_HOME,
-    *,
-    chats: Sequence[int] = (INTAKE_OWNER,),
-    owner: int = INTAKE_OWNER,
-    link_state: str = "active",
-    devices: Sequence[tuple[str, str]] = ((INTAKE_CAMERA, "NACamera"),),
-    netatmo_user: str = "netatmo-user-1",
-) -> int:
-    """A home seen by `owner`'s link, its devices, and an active subscription per chat; returns link id."""
-    async with sessions.begin() as session:
-        if await session.get(TelegramUser, owner) is None:
-            session.add(TelegramUser(id=owner, first_name="Owner", language_code="en"))
-        for chat in {owner, *chats}:
-            if await session.get(TelegramChat, chat) is None:
-                session.add(TelegramChat(id=chat, type="private" if chat > 0 else "group"))
-        await session.flush()
-        link = await session.scalar(select(NetatmoLink).where(NetatmoLink.telegram_user_id == owner))
-        if link is None:
-            link = NetatmoLink(
-                telegram_user_id=owner,
-                netatmo_user_id=netatmo_user,
-                access_token_enc=b"x",
-                refresh_token_enc=b"x",
-                expires_at=datetime.now(UTC) + timedelta(hours=3),
-                state=link_state,
-            )
-            session.add(link)
-        session.add(Home(id=home_id, name=f"Home {home_id}", timezone="UTC"))
-        await session.flush()
-        session.add(HomeMember(home_id=home_id, telegram_user_id=owner, role="owner", link_id=link.id))
-        for device_id, device_type in devices:
-            session.add(HomeDevice(home_id=home_id, device_id=device_id, type=device_type, name=device_id))
-        for chat in chats:
-            session.add(Subscription(chat_id=chat, home_id=home_id, active=True))
-        link_id: int = link.id
-    return link_id
 
 
 def _make_event(
@@ -244,33 +190,6 @@ async def _seed_chats(sessions: async_sessionmaker[AsyncSession], chats: Sequenc
         await session.flush()
         for chat_id, _ in chats:
             session.add(Subscription(chat_id=chat_id, home_id=HOME, active=True))
-
-
-async def _add_event(
-    sessions: async_sessionmaker[AsyncSession],
-    event: SecurityEvent,
-    chat_ids: Sequence[int],
-    *,
-    silent: bool = False,
-) -> int:
-    """Store an event and one pending delivery per chat in one transaction, as intake does."""
-    async with sessions.begin() as session:
-        row = Event(
-            home_id=event.home_id,
-            event_id=event.event_id,
-            subevent_id=event.subevent_id,
-            type=event.netatmo_type,
-            device_id=event.device_id,
-            time=event.time,
-            source="webhook",
-            data=event_to_dict(event),
-        )
-        session.add(row)
-        await session.flush()
-        for chat_id in chat_ids:
-            session.add(Delivery(event_pk=row.id, chat_id=chat_id, silent=silent))
-        pk: int = row.id
-        return pk
 
 
 async def _deliveries(sessions: async_sessionmaker[AsyncSession]) -> list[Delivery]:
@@ -482,17 +401,6 @@ def free_port_now() -> int:
 
 # -- fixtures --------------------------------------------------------------------------------------------
 @pytest.fixture
-def database() -> Callable[[str], Any]:
-    """`async with database(url) as sessions`: a fresh schema on `url`."""
-    return _database
-
-
-@pytest.fixture
-def seed_home() -> Callable[..., Any]:
-    return _seed_home
-
-
-@pytest.fixture
 def make_event() -> Callable[..., SecurityEvent]:
     return _make_event
 
@@ -515,11 +423,6 @@ def delivery_event() -> Callable[..., SecurityEvent]:
 @pytest.fixture
 def seed_chats() -> Callable[..., Any]:
     return _seed_chats
-
-
-@pytest.fixture
-def add_event() -> Callable[..., Any]:
-    return _add_event
 
 
 @pytest.fixture

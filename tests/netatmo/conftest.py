@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from bot.netatmo.scopes import scope_string
 from bot.storage import migrate
 from bot.storage.crypto import TokenCipher
 from bot.storage.engine import create_engine, create_session_factory
-from bot.storage.models import Base
 from bot.storage.telegram import save_chat, save_user
 from standins.netatmo_sim.world.demo import DEMO_ACCOUNT
 
@@ -102,20 +100,3 @@ async def make_gateway(simulator: Any, tmp_path: Path) -> AsyncIterator[MakeGate
     yield build
     for close in reversed(closers):
         await close()
-
-
-@asynccontextmanager
-async def _database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def database() -> Callable[[str], AbstractAsyncContextManager[async_sessionmaker[AsyncSession]]]:
-    """`async with database(url) as sessions`: a fresh schema on `url` (tables created, no migrations)."""
-    return _database

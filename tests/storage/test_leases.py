@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.events import Kind, SecurityEvent, event_to_dict
+from bot.domain.events import Kind, SecurityEvent
 from bot.storage import deliveries as outbox
 from bot.storage import sent_records
-from bot.storage.engine import create_engine, create_session_factory
 from bot.storage.leases import process_owner_id, release, try_lease
-from bot.storage.models import Base, Delivery, Event, Home, TelegramChat
+from bot.storage.models import Delivery, Home, TelegramChat
 
 HOME = "home-1"
 CAMERA = "70:ee:50:00:00:01"
@@ -34,35 +34,10 @@ async def seed_chats(sessions: async_sessionmaker[AsyncSession], chats: Sequence
         session.add_all(TelegramChat(id=chat_id, type=chat_type) for chat_id, chat_type in chats)
 
 
-async def add_event(
-    sessions: async_sessionmaker[AsyncSession], event: SecurityEvent, chat_ids: Sequence[int]
-) -> int:
-    """An event and one pending outbox row per chat, as intake stores them."""
-    async with sessions.begin() as session:
-        row = Event(
-            home_id=event.home_id,
-            event_id=event.event_id,
-            subevent_id=event.subevent_id,
-            type=event.netatmo_type,
-            device_id=event.device_id,
-            time=event.time,
-            source="webhook",
-            data=event_to_dict(event),
-        )
-        session.add(row)
-        await session.flush()
-        session.add_all(Delivery(event_pk=row.id, chat_id=chat_id) for chat_id in chat_ids)
-        pk: int = row.id
-        return pk
-
-
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    yield create_session_factory(engine)
-    await engine.dispose()
+async def sessions(database_url: str, database: Any) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    async with database(database_url) as factory:
+        yield factory
 
 
 async def test_one_owner_at_a_time_and_takeover_after_expiry(
@@ -89,7 +64,7 @@ async def test_concurrent_takers_get_exactly_one_winner(sessions: async_sessionm
 
 
 async def test_claims_are_disjoint_and_expired_leases_come_back(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], add_event: Any
 ) -> None:
     chats = [(1000 + i, "private") for i in range(5)]
     await seed_chats(sessions, chats)
@@ -120,7 +95,7 @@ async def test_claims_are_disjoint_and_expired_leases_come_back(
 
 
 async def test_a_claimed_row_gets_the_file_id_another_chat_was_sent(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], add_event: Any
 ) -> None:
     """Another replica, or this one after a restart, sends the event's picture by id, not by upload."""
     await seed_chats(sessions, [(2001, "private"), (2002, "private"), (2003, "private")])
