@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translate, translator
@@ -41,3 +41,25 @@ async def remember(update: Update, context: Context) -> None:
 def query_message(query: CallbackQuery) -> Message | None:
     """The message a button sits on, or None when Telegram no longer gives it (too old to edit)."""
     return query.message if isinstance(query.message, Message) else None
+
+
+class Sender(NamedTuple):
+    user: User
+    message: Message
+    tr: Translate
+
+    @property
+    def chat(self) -> Chat:
+        """The chat the command was sent in (a message always has one)."""
+        return self.message.chat
+
+
+async def command_sender(update: Update, context: Context) -> Sender | None:
+    """How a command sent by a user starts: who sent it, the message to answer, their language, and both
+    user and chat remembered. None when Telegram gives no user or message (a channel post, an edit), so
+    the command has no one to answer."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return None
+    await remember(update, context)
+    return Sender(user, message, tr(update))

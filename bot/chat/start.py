@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CommandHandler
 
-from bot.chat.common import Context, remember, tr
+from bot.chat.common import Context, command_sender, tr
 from bot.i18n import Translate
 
 # Plain data, not signed: it only starts /link for whoever presses it (handled in bot/linking/chat.py).
@@ -59,11 +59,11 @@ def help_text(_: Translate) -> str:
 
 
 async def start(update: Update, context: Context) -> None:
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    user, message, _ = sender
+    chat = sender.chat
     in_group = chat.type != ChatType.PRIVATE
     keyboard = None
     if not in_group:

@@ -11,29 +11,26 @@ import html
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
-from bot.chat.buttons import Buttons, Edit, Outcome, Press
+from bot.chat.buttons import Edit, Outcome, Press
 from bot.chat.common import Context
 from bot.control.events import home_names, send_album
 from bot.control.security_common import (
     CONTROL_REFUSAL,
     DEVICE_ARG,
     HOME_ARG,
-    MENU_EXPIRY,
     ON_OFF,
     VIEW_REFUSAL,
-    anyone,
     button,
     camera_state,
     command_screen,
     failed,
     gateway_of,
-    home_list,
-    known_home,
+    home_screen,
     pack,
+    picker_buttons,
     press_link,
     set_camera_monitoring,
     unpack,
@@ -96,30 +93,14 @@ async def cameras_command(update: Update, context: Context) -> None:
     await command_screen(update, context, FEATURE, render, N_("Cameras of which home?"))
 
 
-async def _resolve(press: Press, session: AsyncSession) -> str | None:
-    return None if press.action == "list" else await known_home(press, session)
-
-
-BUTTONS = Buttons(
-    FEATURE,
-    invalid=N_("This button is not valid any more. Send /cameras again."),
-    home=_resolve,
-    expires_after=MENU_EXPIRY,
+BUTTONS = picker_buttons(
+    FEATURE, N_("This button is not valid any more. Send /cameras again."), N_("Cameras of which home?")
 )
-
-
-@BUTTONS.outside_transaction("list", permission=anyone)
-async def _list(press: Press) -> Outcome:
-    return await home_list(press, FEATURE, N_("Cameras of which home?"))
 
 
 @BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
-    try:
-        edit = await render(press.services, await press_link(press), press.args[0], press.tr)
-    except NetatmoError as error:
-        return failed(press, error)
-    return Outcome(edit=edit)
+    return await home_screen(press, render)
 
 
 @BUTTONS.outside_transaction("c", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)

@@ -11,25 +11,21 @@ import html
 import logging
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
-from bot.chat.buttons import Buttons, Edit, Outcome, Press
+from bot.chat.buttons import Edit, Outcome, Press
 from bot.chat.common import Context
 from bot.control.security_common import (
     HOME_ARG,
-    MENU_EXPIRY,
     VIEW_REFUSAL,
-    anyone,
     button,
     command_screen,
     failed,
     gateway_of,
-    home_list,
-    known_home,
+    picker_buttons,
     press_link,
 )
 from bot.domain.captions import headline, local_time
@@ -146,21 +142,9 @@ async def events_command(update: Update, context: Context) -> None:
     await command_screen(update, context, FEATURE, render, N_("Events of which home?"))
 
 
-async def _resolve(press: Press, session: AsyncSession) -> str | None:
-    return None if press.action == "list" else await known_home(press, session)
-
-
-BUTTONS = Buttons(
-    FEATURE,
-    invalid=N_("This button is not valid any more. Send /events again."),
-    home=_resolve,
-    expires_after=MENU_EXPIRY,
+BUTTONS = picker_buttons(
+    FEATURE, N_("This button is not valid any more. Send /events again."), N_("Events of which home?")
 )
-
-
-@BUTTONS.outside_transaction("list", permission=anyone)
-async def _list(press: Press) -> Outcome:
-    return await home_list(press, FEATURE, N_("Events of which home?"))
 
 
 @BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)

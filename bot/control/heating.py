@@ -19,9 +19,9 @@ from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Outcome, Press
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, command_sender, services
 from bot.chat.netatmo_errors import explain
-from bot.control import charts
+from bot.control import charts, menu
 from bot.control import heating_screens as screens
 from bot.control.heating_press import (
     BUTTONS,
@@ -345,15 +345,12 @@ async def _boiler_chart(press: Press) -> Outcome:
 
 async def heating_command(update: Update, context: Context) -> None:
     """/heating: the home's heating screen, or a picker when the user belongs to several homes."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    message, _ = sender.message, sender.tr
     svc = services(context)
-    async with svc.sessions() as session:
-        homes = await homes_repo.member_homes(session, user.id)
-        membership = await homes_repo.membership(session, homes[0].id, user.id) if len(homes) == 1 else None
+    homes, membership = await menu.homes_of(svc, sender.user.id)
     if not homes or svc.netatmo is None:
         await message.reply_text(link_texts.not_linked_text(_))
         return

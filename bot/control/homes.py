@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, command_sender, services
 from bot.chat.netatmo_errors import relink_keyboard
 from bot.domain.homes_text import homes_list_text
 from bot.linking import texts as link_texts
@@ -20,11 +20,10 @@ LOG = logging.getLogger(__name__)
 
 
 async def homes_command(update: Update, context: Context) -> None:
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    user, message, _ = sender
     async with services(context).sessions() as session:
         rows = await homes_repo.member_homes_with_roles(session, user.id)
         devices = await homes_repo.devices_of_homes(session, [home.id for home, _role in rows])

@@ -17,7 +17,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press, home_from_arg
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, command_sender, services
 from bot.domain.audit_text import log_line
 from bot.domain.permissions import Action, allowed, refusal
 from bot.i18n import N_, Translate
@@ -51,11 +51,11 @@ async def log_page(session: AsyncSession, home: Home, offset: int, _: Translate)
 
 
 async def log_command(update: Update, context: Context) -> None:
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    user, message, _ = sender
+    chat = sender.chat
     own = chat.type == ChatType.PRIVATE and chat.id == user.id
     async with services(context).sessions() as session:
         candidates = await homes_repo.homes_in_chat(session, user.id, chat.id, own_private_chat=own)

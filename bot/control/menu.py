@@ -17,11 +17,12 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.chat import callbacks
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, command_sender, services
 from bot.domain.permissions import Membership
 from bot.i18n import Translate
 from bot.linking import texts as link_texts
 from bot.netatmo.gateway import NetatmoGateway
+from bot.services import Services
 from bot.storage import homes as homes_repo
 from bot.storage.models import Home
 
@@ -98,18 +99,24 @@ async def link_for(gateway: NetatmoGateway, membership: Membership | None, home_
     return await gateway.link_for_home(home_id)
 
 
+async def homes_of(svc: Services, user_id: int) -> tuple[list[Home], Membership | None]:
+    """The user's homes, and their membership when they belong to exactly one: a control command then
+    goes straight to that home's screen instead of asking which."""
+    async with svc.sessions() as session:
+        homes = await homes_repo.member_homes(session, user_id)
+        membership = await homes_repo.membership(session, homes[0].id, user_id) if len(homes) == 1 else None
+    return homes, membership
+
+
 async def command_home(update: Update, context: Context, feature: str) -> tuple[Home, Membership] | None:
     """The start of a control command (/status, /heating...): the sender's home and membership when
     they belong to exactly one; otherwise None, after answering with the picker (whose buttons open
     `feature`'s screen) or with how to link when they belong to none."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return None
-    await remember(update, context)
-    _ = tr(update)
-    async with services(context).sessions() as session:
-        homes = await homes_repo.member_homes(session, user.id)
-        membership = await homes_repo.membership(session, homes[0].id, user.id) if len(homes) == 1 else None
+    message, _ = sender.message, sender.tr
+    homes, membership = await homes_of(services(context), sender.user.id)
     if not homes:
         await message.reply_text(link_texts.not_linked_text(_))
         return None

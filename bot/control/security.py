@@ -17,7 +17,6 @@ import html
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
@@ -33,17 +32,17 @@ from bot.control.security_common import (
     ON_OFF,
     VIEW_REFUSAL,
     Draw,
-    anyone,
     button,
     camera_state,
     changed,
     command_screen,
     failed,
     gateway_of,
-    home_list,
+    home_screen,
     in_group,
     known_home,
     pack,
+    picker_buttons,
     press_link,
     security_now,
     set_camera_monitoring,
@@ -155,15 +154,8 @@ async def scenarios_command(update: Update, context: Context) -> None:
 # -- buttons ---------------------------------------------------------------------------------------
 
 
-async def _resolve(press: Press, session: AsyncSession) -> str | None:
-    return None if press.action == "list" else await known_home(press, session)
-
-
-BUTTONS = Buttons(
-    FEATURE,
-    invalid=N_("This button is not valid any more. Send /scenarios again."),
-    home=_resolve,
-    expires_after=MENU_EXPIRY,
+BUTTONS = picker_buttons(
+    FEATURE, N_("This button is not valid any more. Send /scenarios again."), N_("Which home?")
 )
 SECURITY_BUTTONS = Buttons(
     "sec",
@@ -173,19 +165,10 @@ SECURITY_BUTTONS = Buttons(
 )
 
 
-@BUTTONS.outside_transaction("list", permission=anyone)
-async def _list(press: Press) -> Outcome:
-    return await home_list(press, FEATURE, N_("Which home?"))
-
-
 @BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 @SECURITY_BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
-    try:
-        edit = await render(press.services, await press_link(press), press.args[0], press.tr)
-    except NetatmoError as error:
-        return failed(press, error)
-    return Outcome(edit=edit)
+    return await home_screen(press, render)
 
 
 @BUTTONS.outside_transaction(

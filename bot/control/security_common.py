@@ -16,8 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 
 from bot.chat import callbacks
-from bot.chat.buttons import Edit, InvalidPress, Outcome, Press
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press
+from bot.chat.common import Context, command_sender, services
 from bot.chat.netatmo_errors import explain, relink_keyboard
 from bot.control import menu
 from bot.i18n import N_, Translate
@@ -118,15 +118,12 @@ Draw = Callable[[int, SecurityView], Awaitable[Edit | None]]
 
 async def command_screen(update: Update, context: Context, feature: str, render: Render, prompt: str) -> None:
     """A command's answer: the home picker when the user has several homes, else the home's screen."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    message, _ = sender.message, sender.tr
     svc = services(context)
-    async with svc.sessions() as session:
-        homes = await homes_repo.member_homes(session, user.id)
-        member = await homes_repo.membership(session, homes[0].id, user.id) if len(homes) == 1 else None
+    homes, member = await menu.homes_of(svc, sender.user.id)
     if not homes or svc.netatmo is None:
         await message.reply_text(link_texts.not_linked_text(_))
         return
@@ -152,6 +149,33 @@ async def home_list(press: Press, feature: str, prompt: str) -> Outcome:
     if not homes:
         return press.invalid()
     return Outcome(edit=picker(press.tr, homes, feature, press.tr(prompt)))
+
+
+def picker_buttons(feature: str, invalid: str, prompt: str) -> Buttons:
+    """The Buttons of a control feature its command opens with the home picker (/cameras, /events,
+    /scenarios): "list" shows the picker again (its data names no home), every other action names the home
+    first, and the menu expires like every control screen. One declaration, so these features cannot drift
+    apart in how their picker or their expiry behaves."""
+
+    async def resolve(press: Press, session: AsyncSession) -> str | None:
+        return None if press.action == "list" else await known_home(press, session)
+
+    buttons = Buttons(feature, invalid=invalid, home=resolve, expires_after=MENU_EXPIRY)
+
+    @buttons.outside_transaction("list", permission=anyone)
+    async def _list(press: Press) -> Outcome:
+        return await home_list(press, feature, prompt)
+
+    return buttons
+
+
+async def home_screen(press: Press, render: Render) -> Outcome:
+    """The `home` entry point of a feature drawn by `render`: its screen for the pressed home."""
+    try:
+        edit = await render(press.services, await press_link(press), press.args[0], press.tr)
+    except NetatmoError as error:
+        return failed(press, error)
+    return Outcome(edit=edit)
 
 
 def camera_state(_: Translate, camera: Camera) -> str:

@@ -21,7 +21,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Audit, Buttons, Edit, InvalidPress, Outcome, Press
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, command_sender, services
 from bot.domain.permissions import Action, Role, allowed, refusal
 from bot.i18n import N_, Translate
 from bot.storage import audit as audit_repo
@@ -155,11 +155,11 @@ async def unadmin_command(update: Update, context: Context) -> None:
 
 
 async def _by_reply(update: Update, context: Context, *, promote: bool) -> None:
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    user, message, _ = sender
+    chat = sender.chat
     replied = message.reply_to_message
     target: User | None = replied.from_user if replied is not None else None
     if chat.type == ChatType.PRIVATE or target is None:

@@ -19,7 +19,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
-from bot.chat.common import Context, remember, services, tr
+from bot.chat.common import Context, command_sender, services, tr
 from bot.domain.permissions import Action, Role, allowed, refusal
 from bot.i18n import N_, Translate
 from bot.storage import audit
@@ -40,11 +40,11 @@ def _own_private_chat(chat_id: int, chat_type: str, user_id: int) -> bool:
 
 
 async def subscribe_command(update: Update, context: Context) -> None:
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    user, message, _ = sender
+    chat = sender.chat
     async with services(context).sessions.begin() as session:
         homes = await homes_repo.managed_homes(session, user.id, (Role.OWNER, Role.ADMIN))
         subscribed = {
@@ -140,11 +140,11 @@ async def _subscribe(
 
 
 async def unsubscribe_command(update: Update, context: Context) -> None:
-    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    sender = await command_sender(update, context)
+    if sender is None:
         return
-    await remember(update, context)
-    _ = tr(update)
+    user, message, _ = sender
+    chat = sender.chat
     own = _own_private_chat(chat.id, chat.type, user.id)
     async with services(context).sessions.begin() as session:
         subscriptions = await repo.chat_subscriptions(session, chat.id)
