@@ -498,6 +498,29 @@ def ui(emulator: Any, simulator: Any) -> ButtonUI:
     return ButtonUI(emulator, simulator)
 
 
+# -- the family most feature tests start from ------------------------------------------------------------
+
+
+class Family(NamedTuple):
+    """A running bot, Anna linked to the demo account (owner of the demo homes), Bob not linked, and their
+    group chat "Family"."""
+
+    runtime: Any
+    anna: Any
+    bob: Any
+    group: Any
+
+
+@pytest.fixture
+async def family(emulator: Any, simulator: Any, start_bot: StartBot, link_user: Any) -> Family:
+    """The control and subscription tests' common start, built in one place so both start alike."""
+    runtime = await start_bot(emulator, simulator)
+    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
+    await link_user(emulator, anna)
+    group = emulator.add_group("Family", [anna, bob])
+    return Family(runtime, anna, bob, group)
+
+
 # -- a family to test roles with ---------------------------------------------------------------------
 
 

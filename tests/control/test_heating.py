@@ -66,11 +66,9 @@ async def open_heating(emulator: Any, user: Any, chat: Any = None) -> Any:
 
 
 async def test_home_screen_room_setpoint_with_setroomthermpoint(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+    runtime, anna = await anna_linked()
     screen = await open_heating(emulator, anna)
     assert "Demo House" in screen.text and "Living room" in screen.text and "Bedroom" in screen.text
     assert "Mode: schedule (Standard)" in screen.text
@@ -102,14 +100,10 @@ async def test_home_screen_room_setpoint_with_setroomthermpoint(
     assert entry.detail["before"] != 21.5 and entry.detail["until"]
 
 
-async def test_setstate_room_of_a_smarther(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
-) -> None:
+async def test_setstate_room_of_a_smarther(emulator: Any, simulator: Any, anna_linked: Any) -> None:
     flat = simulator.state.world.homes[HOME_TWO_ID]
     HomeBuilder(flat, random.Random(1)).device(SMARTHER_ID, "BNS", "Bedroom Smarther", FLAT_BEDROOM_ID)
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+    _runtime, anna = await anna_linked()
     await emulator.send_message(anna, None, "/heating")
     picker = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     screen = await press(emulator, anna, picker, data("home", HOME_TWO_ID))
@@ -136,11 +130,9 @@ async def test_setstate_room_of_a_smarther(
 
 
 async def test_home_mode_schedule_switch_boost_and_back(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+    _runtime, anna = await anna_linked()
     screen = await open_heating(emulator, anna)
     home = simulator.state.world.homes[HOME_ONE_ID]
 
@@ -177,11 +169,9 @@ async def test_home_mode_schedule_switch_boost_and_back(
 
 
 async def test_invalid_setpoints_are_explained_and_never_written(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+    _runtime, anna = await anna_linked()
     screen = await open_heating(emulator, anna)
     too_hot = await answer_of(emulator, anna, screen, data("set", HOME_ONE_ID, LIVING_ROOM_ID, 305, 30))
     assert "between 7 and 30 °C" in too_hot
@@ -222,12 +212,8 @@ async def test_group_notice_and_refusal_of_people_without_a_link(
     assert "Anna set Living room to 21 °C until" in notice.text
 
 
-async def test_charts_are_sent_as_png_photos(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
-) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+async def test_charts_are_sent_as_png_photos(emulator: Any, simulator: Any, anna_linked: Any) -> None:
+    _runtime, anna = await anna_linked()
     screen = await open_heating(emulator, anna)
     chat = emulator.private_chat(anna)
     for callback in (
@@ -248,11 +234,9 @@ async def test_charts_are_sent_as_png_photos(
 
 
 async def test_netatmo_refusals_become_sentences_and_error_audits(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+    runtime, anna = await anna_linked()
     screen = await open_heating(emulator, anna)
     room = room_state(simulator, HOME_ONE_ID, LIVING_ROOM_ID)
 

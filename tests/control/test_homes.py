@@ -65,11 +65,9 @@ async def test_unlink_asks_then_removes_tokens_subscriptions_and_webhook_when_un
 
 
 async def test_linking_another_account_replaces_the_old_link(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any, link_user: Any
 ) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+    runtime, anna = await anna_linked()
     first = (await _rows(runtime, NetatmoLink))[0]
     again = await link_user(emulator, anna)
     assert "Link renewed" in again.text

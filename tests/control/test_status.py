@@ -38,11 +38,9 @@ async def homestatus_calls(simulator: Any, account: str) -> int:
 
 
 async def test_one_home_shows_its_status_and_refresh_edits_the_same_message(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna, account=SECOND_ACCOUNT)
+    _runtime, anna = await anna_linked(SECOND_ACCOUNT)
     await emulator.send_message(anna, None, "/status")
     status = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert status.text.splitlines()[0] == "🏠 Cottage"
@@ -66,11 +64,9 @@ async def test_one_home_shows_its_status_and_refresh_edits_the_same_message(
 
 
 async def test_two_homes_ask_which_and_show_every_kind_of_device(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
+    _runtime, anna = await anna_linked()
     await emulator.send_message(anna, None, "/status")
     picker = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     assert picker.text == "Which home?"
@@ -123,11 +119,9 @@ async def test_two_homes_ask_which_and_show_every_kind_of_device(
 
 
 async def test_a_failing_home_says_why_under_a_refresh_button(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna, account=SECOND_ACCOUNT)
+    _runtime, anna = await anna_linked(SECOND_ACCOUNT)
     await simulator.fail_next("homestatus", 403, code=13)
     await emulator.send_message(anna, None, "/status")
     failed = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
@@ -165,12 +159,8 @@ async def test_outsiders_forged_and_expired_presses_change_nothing(
     assert status.edits == [] and await homestatus_calls(simulator, SECOND_ACCOUNT) == calls
 
 
-async def test_revoked_token_gives_one_relink_prompt(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
-) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna, account=SECOND_ACCOUNT)
+async def test_revoked_token_gives_one_relink_prompt(emulator: Any, simulator: Any, anna_linked: Any) -> None:
+    runtime, anna = await anna_linked(SECOND_ACCOUNT)
     await simulator.revoke_tokens(SECOND_ACCOUNT)
     for _ in range(3):
         await emulator.send_message(anna, None, "/status")
@@ -194,11 +184,9 @@ async def test_revoked_token_gives_one_relink_prompt(
 
 
 async def test_burst_of_status_stays_inside_the_rate_limit(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna, account=SECOND_ACCOUNT)
+    _runtime, anna = await anna_linked(SECOND_ACCOUNT)
     for _ in range(30):  # 30 × /status × 2 calls (homesdata + homestatus): more than 50 per 10 s
         await emulator.send_message(anna, None, "/status")
     replies = [
@@ -214,11 +202,9 @@ async def test_burst_of_status_stays_inside_the_rate_limit(
 
 
 async def test_an_offline_relay_and_camera_show_as_such_and_rooms_without_status_say_no_data(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna, account=SECOND_ACCOUNT)
+    _runtime, anna = await anna_linked(SECOND_ACCOUNT)
     anna.language_code = "de"  # she switches her Telegram to German
     await simulator.set_device_online(SECOND_RELAY_ID, False)
     await simulator.set_device_online(SECOND_CAMERA_ID, False)

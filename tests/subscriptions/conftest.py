@@ -1,5 +1,6 @@
-"""The family the subscription tests start from: a running bot, Anna linked (owner of the demo homes), Bob
-not linked, and their group chat; optionally that group already subscribed to Anna's first home."""
+"""The family the subscription tests start from is `family` (tests/conftest.py): a running bot, Anna linked
+(owner of the demo homes), Bob not linked, and their group chat; here, that group already subscribed to
+Anna's first home."""
 
 from __future__ import annotations
 
@@ -12,13 +13,6 @@ from bot.storage.telegram import save_chat
 from standins.netatmo_sim.world.demo import HOME_ONE_ID
 
 
-class Family(NamedTuple):
-    runtime: Any
-    anna: Any
-    bob: Any
-    group: Any
-
-
 class SubscribedFamily(NamedTuple):
     runtime: Any
     anna: Any
@@ -28,16 +22,7 @@ class SubscribedFamily(NamedTuple):
 
 
 @pytest.fixture
-async def family(emulator: Any, simulator: Any, start_bot: Any, link_user: Any) -> Family:
-    runtime = await start_bot(emulator, simulator)
-    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
-    await link_user(emulator, anna)
-    group = emulator.add_group("Family", [anna, bob])
-    return Family(runtime, anna, bob, group)
-
-
-@pytest.fixture
-async def subscribed_family(family: Family) -> SubscribedFamily:
+async def subscribed_family(family: Any) -> SubscribedFamily:
     """The family's group subscribed to HOME_ONE by Anna, as /subscribe would have left it."""
     runtime, anna, bob, group = family
     async with runtime.services.sessions.begin() as session:
