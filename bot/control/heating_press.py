@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.constants import ChatType
 
 from bot.chat import callbacks
-from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press
+from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.netatmo_errors import explain
 from bot.control import heating_screens as screens
 from bot.control import menu
@@ -41,12 +41,7 @@ VIEW_REFUSAL = N_("Only members of this home can see its heating.")
 
 async def home_of_press(press: Press, session: AsyncSession) -> str | None:
     """The home the button names, as long as the bot knows it (the picker names none)."""
-    if not press.args:
-        return None
-    home_id = press.args[0]
-    if await homes_repo.get_home(session, home_id) is None:
-        raise InvalidPress(home_id)
-    return home_id
+    return await menu.known_home(press, session) if press.args else None
 
 
 BUTTONS = Buttons(

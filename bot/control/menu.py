@@ -14,9 +14,11 @@ import re
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.chat import callbacks
+from bot.chat.buttons import InvalidPress, Press
 from bot.chat.common import Context, command_sender, services
 from bot.domain.permissions import Membership
 from bot.i18n import Translate
@@ -89,6 +91,15 @@ def picker_keyboard(homes: Sequence[Home], feature: str = STATUS) -> InlineKeybo
 
 def picker_text(_: Translate) -> str:
     return _("Which home?")
+
+
+async def known_home(press: Press, session: AsyncSession) -> str:
+    """The home named first in the callback data, as long as the bot knows it (membership is checked
+    next, by the pipeline): how every control feature's buttons name their home."""
+    home_id = press.args[0]
+    if await homes_repo.get_home(session, home_id) is None:
+        raise InvalidPress(home_id)
+    return home_id
 
 
 async def link_for(gateway: NetatmoGateway, membership: Membership | None, home_id: str) -> int | None:

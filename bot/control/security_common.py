@@ -16,10 +16,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 
 from bot.chat import callbacks
-from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press
+from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context, command_sender, services
 from bot.chat.netatmo_errors import explain, relink_keyboard
 from bot.control import menu
+from bot.control.menu import known_home
 from bot.i18n import N_, Translate
 from bot.linking import texts as link_texts
 from bot.netatmo import security as netatmo_security
@@ -49,14 +50,6 @@ def pack(device_id: str) -> str:
 
 def unpack(packed: str) -> str:
     return packed.replace(".", ":")
-
-
-async def known_home(press: Press, session: AsyncSession) -> str:
-    """The home named first in the callback data, as long as the bot knows it."""
-    home_id = press.args[0]
-    if await homes_repo.get_home(session, home_id) is None:
-        raise InvalidPress(home_id)
-    return home_id
 
 
 def anyone(press: Press) -> bool:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
-from bot.chat.buttons import Buttons, Edit, InvalidPress, Outcome, Press
+from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context, services, tr
 from bot.chat.netatmo_errors import RELINK_DATA, explain
 from bot.control import menu
@@ -27,24 +26,15 @@ from bot.i18n import N_, Translate
 from bot.netatmo.errors import MissingScope, NetatmoError
 from bot.netatmo.gateway import NetatmoGateway
 from bot.netatmo.status import read_home
-from bot.storage import homes as homes_repo
 from bot.storage.models import Home
 
 LOG = logging.getLogger(__name__)
 
 
-async def _known_home(press: Press, session: AsyncSession) -> str:
-    """The home the button names, as long as the bot knows it (membership is checked next)."""
-    home_id = press.args[0]
-    if await homes_repo.get_home(session, home_id) is None:
-        raise InvalidPress(home_id)
-    return home_id
-
-
 BUTTONS = Buttons(
     menu.STATUS,
     invalid=N_("This button is not valid any more. Send /status again."),
-    home=_known_home,
+    home=menu.known_home,
     expires_after=menu.STATUS_EXPIRY,
 )
 
