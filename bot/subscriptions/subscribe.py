@@ -35,6 +35,21 @@ REMOVE = "del"
 NOT_ALLOWED_TO_ADD = refusal(Action.SUBSCRIBE_GROUP)
 
 
+async def _denied(
+    session: AsyncSession, user_id: int, chat_id: int, action: str, reason: str, home_id: str | None = None
+) -> None:
+    """A refused /subscribe or /unsubscribe leaves an audit row saying why, as a refused button does."""
+    await audit.record_audit(
+        session,
+        user_id=user_id,
+        chat_id=chat_id,
+        home_id=home_id,
+        action=action,
+        outcome="denied",
+        detail={"reason": reason},
+    )
+
+
 def _own_private_chat(chat_id: int, chat_type: str, user_id: int) -> bool:
     return chat_type == ChatType.PRIVATE and chat_id == user_id
 
@@ -51,15 +66,7 @@ async def subscribe_command(update: Update, context: Context) -> None:
             sub.home_id for sub, _home in await repo.chat_subscriptions(session, chat.id) if sub.active
         }
         if not homes:
-            await audit.record_audit(
-                session,
-                user_id=user.id,
-                chat_id=chat.id,
-                home_id=None,
-                action="subscription.add",
-                outcome="denied",
-                detail={"reason": "no_linked_home"},
-            )
+            await _denied(session, user.id, chat.id, "subscription.add", "no_linked_home")
     if not homes:
         await message.reply_text(
             _(
@@ -100,15 +107,8 @@ async def _subscribe_by_command(update: Update, context: Context, home_id: str, 
         member = await homes_repo.membership(session, home_id, user.id)
         home = await homes_repo.get_home(session, home_id)
         if home is None or not allowed(Action.SUBSCRIBE_GROUP, member):
-            await audit.record_audit(
-                session,
-                user_id=user.id,
-                chat_id=chat_id,
-                home_id=home_id if home is not None else None,
-                action="subscription.add",
-                outcome="denied",
-                detail={"reason": "role" if home is not None else "unknown_home"},
-            )
+            reason = "role" if home is not None else "unknown_home"
+            await _denied(session, user.id, chat_id, "subscription.add", reason, home.id if home else None)
             return _(NOT_ALLOWED_TO_ADD)
         text, detail = await _subscribe(session, home, chat_id, user.id, _)
         await audit.record_audit(
@@ -154,15 +154,7 @@ async def unsubscribe_command(update: Update, context: Context) -> None:
             if allowed(Action.UNSUBSCRIBE_GROUP, member, own_private_chat=own):
                 permitted.append(home)
         if subscriptions and not permitted:
-            await audit.record_audit(
-                session,
-                user_id=user.id,
-                chat_id=chat.id,
-                home_id=None,
-                action="subscription.remove",
-                outcome="denied",
-                detail={"reason": "role"},
-            )
+            await _denied(session, user.id, chat.id, "subscription.remove", "role")
     if not subscriptions:
         await message.reply_text(_("This chat receives no alerts."))
         return
