@@ -21,6 +21,17 @@ async def _rows(runtime: Any, model: Any) -> list[Any]:
         return list(await session.scalars(select(model)))
 
 
+async def _refused(
+    emulator: Any, linking: Any, user: Any, url: str, status: int, page_says: str, chat_says: str
+) -> None:
+    """Opening `url` links nothing: the page answers `status` with `page_says`, and the user's chat is told
+    `chat_says` (a refused callback is explained in both places)."""
+    got, page = await linking.open_callback(url)
+    assert got == status and page_says in page, (got, page)
+    told = await emulator.wait_for_message(emulator.private_chat(user), timeout=TIMEOUT)
+    assert chat_says in told.text
+
+
 async def test_link_offers_an_authorize_url_with_every_scope_and_a_hashed_state(
     emulator: Any, simulator: Any, start_bot: Any, linking: Any
 ) -> None:
@@ -148,10 +159,7 @@ async def test_replayed_and_unknown_states_are_refused(
     granted = await linking.grant(emulator, anna)
     assert (await linking.open_callback(granted.redirect_url))[0] == 200
     await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    status, page = await linking.open_callback(granted.redirect_url)
-    assert status == 400 and "already used" in page
-    told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    assert "already used" in told.text
+    await _refused(emulator, linking, anna, granted.redirect_url, 400, "already used", "already used")
     unknown = granted.redirect_url.replace(granted.state, "x" * 32)
     status, page = await linking.open_callback(unknown)
     assert status == 400 and "recognise" in page
@@ -171,10 +179,7 @@ async def test_expired_state_links_nothing(
     granted = await linking.grant(emulator, anna)
     async with runtime.services.sessions.begin() as session:
         await session.execute(update(OAuthState).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    status, page = await linking.open_callback(granted.redirect_url)
-    assert status == 400 and "expired" in page
-    told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    assert "expired" in told.text
+    await _refused(emulator, linking, anna, granted.redirect_url, 400, "expired", "expired")
     assert await _rows(runtime, NetatmoLink) == []
 
 
@@ -185,10 +190,7 @@ async def test_a_code_netatmo_refuses_links_nothing(
     anna = emulator.add_user("Anna")
     granted = await linking.grant(emulator, anna)
     forged = granted.redirect_url.replace("code=", "code=0")
-    status, page = await linking.open_callback(forged)
-    assert status == 200 and "refused" in page
-    told = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    assert "refused" in told.text
+    await _refused(emulator, linking, anna, forged, 200, "refused", "refused")
     assert await _rows(runtime, NetatmoLink) == []
 
 
