@@ -16,6 +16,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.chat.buttons import Edit, Outcome, Press
 from bot.chat.common import Context
+from bot.control import menu
 from bot.control.events import home_names, send_album
 from bot.control.security_common import (
     CONTROL_REFUSAL,
@@ -114,12 +115,8 @@ async def _camera(press: Press) -> Outcome:
     return Outcome(edit=edit) if edit is not None else press.invalid()
 
 
-@BUTTONS.outside_transaction(
-    "mon",
-    args=(HOME_ARG, DEVICE_ARG, ON_OFF),
-    permission=Action.CONTROL,
-    audit="security.monitoring",
-    refusal=CONTROL_REFUSAL,
+@menu.changes_home(
+    BUTTONS, "mon", args=(HOME_ARG, DEVICE_ARG, ON_OFF), audit="security.monitoring", refusal=CONTROL_REFUSAL
 )
 async def _monitoring(press: Press) -> Outcome:
     device_id = unpack(press.args[1])

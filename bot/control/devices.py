@@ -19,6 +19,7 @@ from telegram.ext import Application
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
+from bot.control import menu
 from bot.control.security_common import (
     CONTROL_REFUSAL,
     HOME_ARG,
@@ -160,26 +161,14 @@ def _describe(_: Translate, action: str, value: int) -> str:
     return _("open {percent} %").format(percent=value)
 
 
-@BUTTONS.outside_transaction(
-    "on",
-    args=(HOME_ARG, DEVICE, ON_OFF),
-    permission=Action.CONTROL,
-    audit="device.switch",
-    refusal=CONTROL_REFUSAL,
+@menu.changes_home(
+    BUTTONS, "on", args=(HOME_ARG, DEVICE, ON_OFF), audit="device.switch", refusal=CONTROL_REFUSAL
 )
-@BUTTONS.outside_transaction(
-    "br",
-    args=(HOME_ARG, DEVICE, PERCENT),
-    permission=Action.CONTROL,
-    audit="device.brightness",
-    refusal=CONTROL_REFUSAL,
+@menu.changes_home(
+    BUTTONS, "br", args=(HOME_ARG, DEVICE, PERCENT), audit="device.brightness", refusal=CONTROL_REFUSAL
 )
-@BUTTONS.outside_transaction(
-    "pos",
-    args=(HOME_ARG, DEVICE, POSITION),
-    permission=Action.CONTROL,
-    audit="device.position",
-    refusal=CONTROL_REFUSAL,
+@menu.changes_home(
+    BUTTONS, "pos", args=(HOME_ARG, DEVICE, POSITION), audit="device.position", refusal=CONTROL_REFUSAL
 )
 async def _set(press: Press) -> Outcome:
     _ = press.tr

@@ -75,9 +75,7 @@ async def _show_home(press: Press) -> Outcome:
     return Outcome(edit=edit(screen))
 
 
-@BUTTONS.outside_transaction(
-    screens.MODE, args=(HOME_ARG, MODE_ARG), permission=Action.CONTROL, refusal=REFUSAL
-)
+@menu.changes_home(BUTTONS, screens.MODE, args=(HOME_ARG, MODE_ARG), refusal=REFUSAL)
 async def _choose_mode_duration(press: Press) -> Outcome:
     try:
         _link_id, home = await load(press)
@@ -109,9 +107,7 @@ async def _show_room(press: Press) -> Outcome:
     return Outcome(edit=edit(screens.room_screen(press.tr, home, room, screens.now_utc())))
 
 
-@BUTTONS.outside_transaction(
-    screens.TARGET, args=(HOME_ARG, ROOM_ARG, TENTHS_ARG), permission=Action.CONTROL, refusal=REFUSAL
-)
+@menu.changes_home(BUTTONS, screens.TARGET, args=(HOME_ARG, ROOM_ARG, TENTHS_ARG), refusal=REFUSAL)
 async def _choose_room_duration(press: Press) -> Outcome:
     target = rules.from_tenths(int(press.args[2]))
     problem = rules.setpoint_problem(press.tr, target)
@@ -128,10 +124,10 @@ async def _choose_room_duration(press: Press) -> Outcome:
 # -- changing -------------------------------------------------------------------------------------
 
 
-@BUTTONS.outside_transaction(
+@menu.changes_home(
+    BUTTONS,
     screens.SET_MODE,
     args=(HOME_ARG, MODE_ARG, MODE_DURATION_ARG),
-    permission=Action.CONTROL,
     audit="heating.mode",
     refusal=REFUSAL,
 )
@@ -165,12 +161,8 @@ async def _set_mode(press: Press) -> Outcome:
     )
 
 
-@BUTTONS.outside_transaction(
-    screens.SCHEDULE,
-    args=(HOME_ARG, SCHEDULE_ARG),
-    permission=Action.CONTROL,
-    audit="heating.schedule",
-    refusal=REFUSAL,
+@menu.changes_home(
+    BUTTONS, screens.SCHEDULE, args=(HOME_ARG, SCHEDULE_ARG), audit="heating.schedule", refusal=REFUSAL
 )
 async def _switch_schedule(press: Press) -> Outcome:
     _ = press.tr
@@ -200,10 +192,10 @@ async def _switch_schedule(press: Press) -> Outcome:
     )
 
 
-@BUTTONS.outside_transaction(
+@menu.changes_home(
+    BUTTONS,
     screens.SET,
     args=(HOME_ARG, ROOM_ARG, TENTHS_ARG, ROOM_DURATION_ARG),
-    permission=Action.CONTROL,
     audit="heating.setpoint",
     refusal=REFUSAL,
 )
@@ -215,23 +207,13 @@ async def _set_setpoint(press: Press) -> Outcome:
     return await _room_write(press, "manual", target, press.args[3])
 
 
-@BUTTONS.outside_transaction(
-    screens.BOOST,
-    args=(HOME_ARG, ROOM_ARG),
-    permission=Action.CONTROL,
-    audit="heating.boost",
-    refusal=REFUSAL,
-)
+@menu.changes_home(BUTTONS, screens.BOOST, args=(HOME_ARG, ROOM_ARG), audit="heating.boost", refusal=REFUSAL)
 async def _boost(press: Press) -> Outcome:
     return await _room_write(press, "max", None, str(rules.BOOST_MINUTES))
 
 
-@BUTTONS.outside_transaction(
-    screens.AUTO,
-    args=(HOME_ARG, ROOM_ARG),
-    permission=Action.CONTROL,
-    audit="heating.schedule_room",
-    refusal=REFUSAL,
+@menu.changes_home(
+    BUTTONS, screens.AUTO, args=(HOME_ARG, ROOM_ARG), audit="heating.schedule_room", refusal=REFUSAL
 )
 async def _back_to_schedule(press: Press) -> Outcome:
     return await _room_write(press, "home", None, None)

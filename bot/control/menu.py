@@ -11,16 +11,16 @@ home's status ("st:home:<home_id>"), which re-reads Netatmo and edits the same m
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.chat import callbacks
-from bot.chat.buttons import InvalidPress, Press
+from bot.chat.buttons import Buttons, Call, InvalidPress, Press
 from bot.chat.common import Context, command_sender, services
-from bot.domain.permissions import Membership
+from bot.domain.permissions import Action, Membership
 from bot.i18n import Translate
 from bot.linking import texts as link_texts
 from bot.netatmo.gateway import NetatmoGateway
@@ -91,6 +91,17 @@ def picker_keyboard(homes: Sequence[Home], feature: str = STATUS) -> InlineKeybo
 
 def picker_text(_: Translate) -> str:
     return _("Which home?")
+
+
+def changes_home(
+    buttons: Buttons, *names: str, args: tuple[callbacks.Arg, ...], refusal: str, audit: str | None = None
+) -> Callable[[Call], Call]:
+    """Declare buttons that change a home through Netatmo, or pick how to (a duration before the change):
+    owners and admins only (others get `refusal`), run outside the checks' transaction (Netatmo is slow),
+    audited as `audit`. Every control feature's writes are declared so: one place says what they require."""
+    return buttons.outside_transaction(
+        *names, args=args, permission=Action.CONTROL, audit=audit, refusal=refusal
+    )
 
 
 async def known_home(press: Press, session: AsyncSession) -> str:

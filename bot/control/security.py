@@ -23,6 +23,7 @@ from telegram.ext import Application, CommandHandler
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context
+from bot.control import menu
 from bot.control.security_common import (
     CONTROL_REFUSAL,
     DEVICE_ARG,
@@ -171,9 +172,7 @@ async def _home(press: Press) -> Outcome:
     return await home_screen(press, render)
 
 
-@BUTTONS.outside_transaction(
-    "arm", "dis", args=(HOME_ARG,), permission=Action.CONTROL, audit="security.arm", refusal=CONTROL_REFUSAL
-)
+@menu.changes_home(BUTTONS, "arm", "dis", args=(HOME_ARG,), audit="security.arm", refusal=CONTROL_REFUSAL)
 async def _arm(press: Press) -> Outcome:
     _ = press.tr
     on = press.action == "arm"
@@ -200,21 +199,17 @@ async def _arm(press: Press) -> Outcome:
     return await changed(press, link_id, _draw(press), after, answer, text, detail)
 
 
-@BUTTONS.outside_transaction(
-    "mon",
-    args=(HOME_ARG, DEVICE_ARG, ON_OFF),
-    permission=Action.CONTROL,
-    audit="security.monitoring",
-    refusal=CONTROL_REFUSAL,
+@menu.changes_home(
+    BUTTONS, "mon", args=(HOME_ARG, DEVICE_ARG, ON_OFF), audit="security.monitoring", refusal=CONTROL_REFUSAL
 )
 async def _monitoring(press: Press) -> Outcome:
     return await set_camera_monitoring(press, draw=_draw(press))
 
 
-@BUTTONS.outside_transaction(
+@menu.changes_home(
+    BUTTONS,
     "fl",
     args=(HOME_ARG, DEVICE_ARG, FLOOD_ARG),
-    permission=Action.CONTROL,
     audit="security.floodlight",
     refusal=CONTROL_REFUSAL,
 )
@@ -242,9 +237,7 @@ async def _floodlight(press: Press) -> Outcome:
     return await changed(press, link_id, _draw(press), after, answer, notice, detail)
 
 
-@BUTTONS.outside_transaction(
-    "ph", "pa", args=(HOME_ARG,), permission=Action.CONTROL, audit="security.persons", refusal=CONTROL_REFUSAL
-)
+@menu.changes_home(BUTTONS, "ph", "pa", args=(HOME_ARG,), audit="security.persons", refusal=CONTROL_REFUSAL)
 async def _persons(press: Press) -> Outcome:
     """I'm home (every known person home: Netatmo does not tell which person a Telegram user is) or
     everyone away."""
@@ -280,9 +273,7 @@ async def _scenario(press: Press) -> tuple[int, netatmo_security.Scenario | None
     return link_id, next((s for s in items if s.key == key), None)
 
 
-@BUTTONS.outside_transaction(
-    "sc", args=(HOME_ARG, KEY_ARG), permission=Action.CONTROL, refusal=CONTROL_REFUSAL
-)
+@menu.changes_home(BUTTONS, "sc", args=(HOME_ARG, KEY_ARG), refusal=CONTROL_REFUSAL)
 async def _confirm(press: Press) -> Outcome:
     _ = press.tr
     try:
@@ -303,13 +294,7 @@ async def _confirm(press: Press) -> Outcome:
     return Outcome(edit=Edit(text, keyboard))
 
 
-@BUTTONS.outside_transaction(
-    "go",
-    args=(HOME_ARG, KEY_ARG),
-    permission=Action.CONTROL,
-    audit="scenario.launch",
-    refusal=CONTROL_REFUSAL,
-)
+@menu.changes_home(BUTTONS, "go", args=(HOME_ARG, KEY_ARG), audit="scenario.launch", refusal=CONTROL_REFUSAL)
 async def _launch(press: Press) -> Outcome:
     _ = press.tr
     try:
