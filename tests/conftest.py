@@ -281,15 +281,21 @@ StartBot = Callable[..., Awaitable[Any]]
 
 @pytest.fixture
 async def start_bot(make_settings: Callable[..., Settings]) -> AsyncIterator[StartBot]:
-    """Start `BotRuntime`s with the production wiring; every one started is stopped at teardown."""
+    """Start `BotRuntime`s with the production wiring (`features=` adds a test's own buttons to it); every
+    one started is stopped at teardown."""
     from bot.app import BotRuntime
+    from bot.chat.application import FEATURES
     from bot.wiring import default_components, default_routes
 
     started: list[BotRuntime] = []
 
-    async def start(emulator: Any = None, simulator: Any = None, **overrides: Any) -> BotRuntime:
+    async def start(
+        emulator: Any = None, simulator: Any = None, *, features: Any = FEATURES, **overrides: Any
+    ) -> BotRuntime:
         settings = make_settings(emulator, simulator, **overrides)
-        runtime = BotRuntime(settings, routes=default_routes(), components=default_components())
+        runtime = BotRuntime(
+            settings, features=features, routes=default_routes(), components=default_components()
+        )
         started.append(runtime)
         await runtime.start()
         return runtime

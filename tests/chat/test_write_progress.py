@@ -9,14 +9,12 @@ from typing import Any
 import aiohttp
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.app import BotRuntime
 from bot.chat import callbacks
 from bot.chat.application import FEATURES
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.netatmo_errors import explain, show_working, working_text
 from bot.domain.permissions import Action
 from bot.netatmo.errors import NetatmoError
-from bot.wiring import default_components, default_routes
 from standins.netatmo_sim.world.demo import HOME_ONE_ID, OUTDOOR_CAMERA_ID
 
 TIMEOUT = 10
@@ -50,14 +48,9 @@ async def _off(press: Press) -> Outcome:
     return Outcome(answer="Done.", edit=Edit("Monitoring is off."), audits=[press.audit()])
 
 
-async def _start(emulator: Any, simulator: Any, make_settings: Any, link_user: Any) -> tuple[Any, Any]:
-    runtime = BotRuntime(
-        make_settings(emulator, simulator),
-        features=(*FEATURES, WPROBE.register),
-        routes=default_routes(),
-        components=default_components(),
-    )
-    await runtime.start()
+async def _start(emulator: Any, simulator: Any, start_bot: Any, link_user: Any) -> tuple[Any, Any]:
+    """The bot with the probe's button besides its own, and Anna linked."""
+    runtime = await start_bot(emulator, simulator, features=(*FEATURES, WPROBE.register))
     anna = emulator.add_user("Anna")
     await link_user(emulator, anna)
     return runtime, anna
@@ -84,39 +77,32 @@ def _setstates(simulator: Any) -> int:
 
 
 async def test_a_throttled_press_shows_working_then_done_and_writes_once(
-    emulator: Any, simulator: Any, make_settings: Any, link_user: Any
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
-    runtime, anna = await _start(emulator, simulator, make_settings, link_user)
-    try:
-        panel = await _panel(runtime, emulator, anna, 20)
-        await _storm(simulator, count=3, retry_after=0.3)
-        query = await emulator.press_button(anna, panel, text="Off")
-        working = await emulator.wait_for_edit(panel, timeout=TIMEOUT)
-        assert working.text == working_text(lambda s: s) and not working.buttons
-        done = await emulator.wait_for_edit(panel, timeout=TIMEOUT)
-        assert done.text == "Monitoring is off."
-        assert (await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)).text == "Done."
-        assert _setstates(simulator) == 1
-        assert simulator.world.find_device(OUTDOOR_CAMERA_ID)[1].state["monitoring"] == "off"
-    finally:
-        await runtime.stop()
+    runtime, anna = await _start(emulator, simulator, start_bot, link_user)
+    panel = await _panel(runtime, emulator, anna, 20)
+    await _storm(simulator, count=3, retry_after=0.3)
+    query = await emulator.press_button(anna, panel, text="Off")
+    working = await emulator.wait_for_edit(panel, timeout=TIMEOUT)
+    assert working.text == working_text(lambda s: s) and not working.buttons
+    done = await emulator.wait_for_edit(panel, timeout=TIMEOUT)
+    assert done.text == "Monitoring is off."
+    assert (await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)).text == "Done."
+    assert _setstates(simulator) == 1
+    assert simulator.world.find_device(OUTDOOR_CAMERA_ID)[1].state["monitoring"] == "off"
 
 
 async def test_a_storm_longer_than_the_deadline_ends_in_a_clear_failure(
-    emulator: Any, simulator: Any, make_settings: Any, link_user: Any
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
-    runtime, anna = await _start(emulator, simulator, make_settings, link_user)
-    try:
-        panel = await _panel(runtime, emulator, anna, 2)
-        await _storm(simulator, seconds=30, retry_after=0.5)
-        await emulator.press_button(anna, panel, text="Off")
-        await emulator.wait_for_edit(panel, timeout=TIMEOUT)  # working
-        failed = await emulator.wait_for_edit(panel, timeout=TIMEOUT)
-        assert (
-            failed.text
-            == "Netatmo stayed busy, so the change was not made. Please try again in a few minutes."
-        )
-        assert _setstates(simulator) == 0
-        assert simulator.world.find_device(OUTDOOR_CAMERA_ID)[1].state.get("monitoring") != "off"
-    finally:
-        await runtime.stop()
+    runtime, anna = await _start(emulator, simulator, start_bot, link_user)
+    panel = await _panel(runtime, emulator, anna, 2)
+    await _storm(simulator, seconds=30, retry_after=0.5)
+    await emulator.press_button(anna, panel, text="Off")
+    await emulator.wait_for_edit(panel, timeout=TIMEOUT)  # working
+    failed = await emulator.wait_for_edit(panel, timeout=TIMEOUT)
+    assert (
+        failed.text == "Netatmo stayed busy, so the change was not made. Please try again in a few minutes."
+    )
+    assert _setstates(simulator) == 0
+    assert simulator.world.find_device(OUTDOOR_CAMERA_ID)[1].state.get("monitoring") != "off"
