@@ -37,7 +37,6 @@ from bot.control.security_common import (
     unpack,
 )
 from bot.domain.captions import local_time
-from bot.domain.permissions import Action
 from bot.i18n import N_, Translate
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import NetatmoError
@@ -99,12 +98,12 @@ BUTTONS = picker_buttons(
 )
 
 
-@BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
+@menu.looks_at_home(BUTTONS, "home", args=(HOME_ARG,), refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
     return await home_screen(press, render)
 
 
-@BUTTONS.outside_transaction("c", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
+@menu.looks_at_home(BUTTONS, "c", args=(HOME_ARG, DEVICE_ARG), refusal=VIEW_REFUSAL)
 async def _camera(press: Press) -> Outcome:
     try:
         link_id = await press_link(press)
@@ -127,9 +126,7 @@ async def _monitoring(press: Press) -> Outcome:
     return await set_camera_monitoring(press, draw=draw)
 
 
-@BUTTONS.outside_transaction(
-    "snap", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL
-)
+@menu.looks_at_home(BUTTONS, "snap", args=(HOME_ARG, DEVICE_ARG), refusal=VIEW_REFUSAL)
 async def _snapshot(press: Press) -> Outcome:
     """A live still through the camera's own URL (Welcome and Presence); WebRTC cameras need /live."""
     _ = press.tr
@@ -155,7 +152,7 @@ async def _snapshot(press: Press) -> Outcome:
     return Outcome(answer=_("Snapshot sent."))
 
 
-@BUTTONS.outside_transaction("ev", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
+@menu.looks_at_home(BUTTONS, "ev", args=(HOME_ARG, DEVICE_ARG), refusal=VIEW_REFUSAL)
 async def _last_events(press: Press) -> Outcome:
     _ = press.tr
     gateway = gateway_of(press.services)
