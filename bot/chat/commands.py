@@ -1,4 +1,4 @@
-"""The command menu, as set with setMyCommands: every command works from it with no argument.
+"""The command menu, as set with setMyCommands: every command works from it with no argument."""
 
 from __future__ import annotations
 
