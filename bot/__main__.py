@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | migrate | simulator | demo` (see CONTRACT.md)."""
+"""Command line: `python -m bot run | migrate | simulator | demo` (the README describes each)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings read from the environment and `.env` (the variables of CONTRACT.md).
+"""Settings read from the environment and `.env`: the variables the README lists, and nothing else.
 
 Every value is validated here, once, so that a mistake in `.env` is reported at start-up with the name of
 the variable and what to do, instead of surfacing later as an obscure failure deep in a request.

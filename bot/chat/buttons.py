@@ -30,7 +30,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,10 +42,12 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.chat import callbacks
 from bot.chat.common import Context, query_message, services, tr
+from bot.chat.netatmo_errors import WorkingLine
 from bot.chat.press_guard import DOUBLE_TAP_SECONDS, guard_of
 from bot.domain.audit_text import change_text
 from bot.domain.permissions import Action, Membership, Role, allowed, refusal
 from bot.i18n import N_, Translate
+from bot.netatmo.writes import WRITE_PROGRESS
 from bot.services import Services
 from bot.storage import audit as audit_repo
 from bot.storage import homes as homes_repo
@@ -345,7 +347,18 @@ class Buttons:
             return False
         if outcome is None:
             assert spec.call is not None
-            outcome = await spec.call(press)
+            # A write this action makes that Netatmo throttles turns the message into "⏳ working…"
+            # until it goes through or gives up (bot.netatmo.writes); the menu comes back if the action
+            # shows nothing else.
+            working = WorkingLine(press.message, press.tr)
+            token = WRITE_PROGRESS.set(working)
+            try:
+                outcome = await spec.call(press)
+            finally:
+                WRITE_PROGRESS.reset(token)
+            restored = working.restore(outcome.answer) if outcome.edit is None else None
+            if restored is not None:
+                outcome = replace(outcome, edit=Edit(restored[0], restored[1]))
             if outcome.audits:
                 async with press.services.sessions.begin() as session:
                     await _record(session, press, outcome.audits)

@@ -1,4 +1,4 @@
-"""The command menu of CONTRACT.md, as set with setMyCommands."""
+"""The command menu, as set with setMyCommands: every command works from it with no argument."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ waits in the write queue (`bot.netatmo.writes`); `show_working` puts it on the b
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 
@@ -99,3 +100,34 @@ def show_working(message: Message, _: Translate) -> Progress:
             LOG.info("write_working_edit_failed label=%s error=%s", wait.label, type(exc).__name__)
 
     return progress
+
+
+class WorkingLine:
+    """The `progress` the button pipeline gives every write an action makes (`WRITE_PROGRESS`): the first
+    throttled try turns the message into the "⏳" line; when the action then returns no screen of its own
+    (a failure answered with a pop-up), `restore` gives back the menu that was pressed, led by the answer,
+    so the message never stays on "working" and the presser can try again from it."""
+
+    def __init__(self, message: Message, _: Translate) -> None:
+        self._message = message
+        self._ = _
+        self.shown = False
+
+    async def __call__(self, wait: WriteWait) -> None:
+        if self.shown:
+            return
+        try:
+            await self._message.edit_text(working_text(self._))
+        except TelegramError as exc:  # a photo has no text to replace: its caption stays as it is
+            LOG.info("write_working_edit_failed label=%s error=%s", wait.label, type(exc).__name__)
+        else:
+            self.shown = True
+
+    def restore(self, answer: str | None) -> tuple[str, InlineKeyboardMarkup | None] | None:
+        """The pressed menu's HTML text (after `answer`) and keyboard, when the "⏳" line replaced it."""
+        if not self.shown:
+            return None
+        original = self._message.text_html if self._message.text else ""
+        lead = html.escape(answer) if answer else ""
+        text = f"{lead}\n\n{original}".strip() if original else lead
+        return text or working_text(self._), self._message.reply_markup

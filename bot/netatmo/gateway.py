@@ -25,7 +25,7 @@ from bot.netatmo.errors import InvalidRequest, check_body_errors
 from bot.netatmo.tokens import TokenStore
 from bot.netatmo.topology import HomeInfo, netatmo_user_id, parse_homes
 from bot.netatmo.transport import Transport
-from bot.netatmo.writes import WriteQueue
+from bot.netatmo.writes import WRITE_ENDPOINTS, WRITE_PROGRESS, WriteQueue, in_write
 from bot.storage import links
 from bot.storage.crypto import TokenCipher
 from bot.storage.models import NetatmoLink
@@ -86,17 +86,28 @@ class NetatmoGateway:
         scope_hint: str | None = None,
         max_wait: float | None = None,
     ) -> dict[str, Any]:
-        """The JSON answer of `{NETATMO_API_URL}/{endpoint}` (POST: form `params`, or a `json` body)."""
-        reply = await self.transport.send(
-            link_id,
-            "POST",
-            self.transport.url(endpoint),
-            data=params,
-            json=json,
-            scope_hint=scope_hint,
-            max_wait=max_wait,
-        )
-        return reply.json()
+        """The JSON answer of `{NETATMO_API_URL}/{endpoint}` (POST: form `params`, or a `json` body).
+
+        A write (`WRITE_ENDPOINTS`) goes through the write queue, so a 429 storm delays it instead of losing
+        it; inside a queued write (or for reads) the call is sent as it is.
+        """
+
+        async def send() -> dict[str, Any]:
+            reply = await self.transport.send(
+                link_id,
+                "POST",
+                self.transport.url(endpoint),
+                data=params,
+                json=json,
+                scope_hint=scope_hint,
+                max_wait=max_wait,
+            )
+            return reply.json()
+
+        name = endpoint.rsplit("/", 1)[-1]
+        if name in WRITE_ENDPOINTS and not in_write():
+            return await self.writes.submit(link_id, name, send, progress=WRITE_PROGRESS.get())
+        return await send()
 
     async def image(self, link_id: int | None, url: str) -> bytes:
         """A JPEG from a snapshot/camera URL (15 s bound); budgeted only on the Netatmo API host, where

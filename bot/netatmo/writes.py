@@ -34,11 +34,17 @@ Usage, in a feature's action (outside the database transaction)::
 
 `call` must make exactly one write (reads it needs may come before it in the same call: they get the
 same priority). The deadline defaults to `DEFAULT_DEADLINE` seconds.
+
+Features rarely call `submit` themselves: `NetatmoGateway.api` sends every call to a `WRITE_ENDPOINTS`
+endpoint through this queue, with the `progress` that `WRITE_PROGRESS` holds (the button pipeline sets it
+to "edit the pressed message" around an action that talks to Netatmo). So every change made from a button
+survives a 429 storm without each feature having to remember it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -67,6 +73,27 @@ class WriteWait:
 
 
 Progress = Callable[[WriteWait], Awaitable[None]]
+
+# The endpoints that change a home: a throttled try of these was not carried out and is tried again.
+WRITE_ENDPOINTS = frozenset(
+    {
+        "setstate",
+        "setthermmode",
+        "setroomthermpoint",
+        "switchhomeschedule",
+        "setpersonsaway",
+        "setpersonshome",
+    }
+)
+# What to tell the user when a write of the current task is throttled (set by the button pipeline).
+WRITE_PROGRESS: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
+    "netatmo_write_progress", default=None
+)
+
+
+def in_write() -> bool:
+    """Whether the current task already runs inside `WriteQueue.submit` (its call is the write)."""
+    return PRIORITY.get() is not None
 
 
 class WriteQueue:
