@@ -34,7 +34,7 @@ from telegram.ext import Application
 
 from bot.alerts.sending import AlertSender, ChatRenderer, Renderer, SendingPolicy
 from bot.alerts.snapshots import ImageGateway, SnapshotStore
-from bot.domain.events import SecurityEvent
+from bot.domain.events import SecurityEvent, is_urgent
 from bot.services import Services
 from bot.storage import deliveries as outbox
 from bot.storage.deliveries import Claimed, LocalLease
@@ -183,7 +183,9 @@ class DeliveryWorker:
             LOG.warning("delivery_submit_after_stop rows=%d owner=%s", len(rows), self.owner)
             return
         self.sender.prime(rows)
-        self._start(sorted(rows, key=lambda row: (row.event.time, row.event_pk, row.id)))
+        self._start(
+            sorted(rows, key=lambda row: (not is_urgent(row.event), row.event.time, row.event_pk, row.id))
+        )
 
     def prefetch(self, events: Sequence[SecurityEvent]) -> None:
         """Events about to go through intake: start downloading their pictures now, for as many as this
