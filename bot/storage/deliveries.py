@@ -349,8 +349,8 @@ async def group_head(
     events = [event_from_dict(e.data) for _, e in members]
     if not events or len(events) >= max_events or event.time - events[0].time > window:
         return None
-    if any(e.key == event.key for e in events) or any(e.severity == "alarm" for e in events):
-        return None
+    if any(e.key == event.key for e in events) or any(e.severity == "alarm" or is_urgent(e) for e in events):
+        return None  # an alarm's message keeps telling the alarm (and its buttons) alone
     first = members[0][0]
     return GroupHead(message_id, any(d.has_photo for d, _ in members), first.silent, events)
 

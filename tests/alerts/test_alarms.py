@@ -4,6 +4,7 @@ the push or the poll comes first. And polled unknown faces reach the "unknown fa
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -280,3 +281,33 @@ async def test_person_filters_on_pushed_faces(harness: Harness, is_known: bool, 
     }
     await harness.watcher.handle([Push(payload, NOW)])
     assert bool(await rows(harness.sessions)) is delivered
+
+
+# -- a doorbell ring is a message of its own ---------------------------------------------------------------
+
+
+async def test_a_ring_after_motion_at_the_door_is_a_new_message_not_a_fold(
+    emulator: Any,
+    database_url: str,
+    add_event: Any,
+    delivery_event: Any,
+    running_worker: Any,
+    seed_chats: Any,
+    deliveries: Any,
+) -> None:
+    """Folding edits a message, and Telegram does not notify on edits: a ring must ring."""
+    user = emulator.add_user("Door")
+    chat = emulator.private_chat(user).id
+    async with running_worker(emulator, database_url) as worker:
+        await seed_chats(worker.sessions, [(chat, "private")])
+        t = 1_700_000_000
+        await add_event(worker.sessions, delivery_event("motion", time=t), [chat])
+        await add_event(worker.sessions, delivery_event("ring", time=t + 10, kind=Kind.DOORBELL_RING), [chat])
+        async with asyncio.timeout(10):
+            while not (found := await deliveries(worker.sessions)) or any(
+                r.state in outbox.WORKABLE for r in found
+            ):
+                worker.worker.wakeup.set()
+                await asyncio.sleep(0.05)
+    assert sorted(m.text or "" for m in emulator.messages(chat)) == ["alert motion", "alert ring"]
+    assert emulator.calls("editMessageText") == []
