@@ -19,6 +19,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.alerts.delivery import DeliveryWorker
 from bot.alerts.inbox import Push
 from bot.alerts.intake import ingest
 from bot.alerts.watcher import IntakeWatcher
@@ -27,6 +28,7 @@ from bot.domain.events import Kind
 from bot.services import Services
 from bot.storage import deliveries as outbox
 from bot.storage.crypto import TokenCipher
+from bot.storage.deliveries import Claimed
 from bot.storage.models import Delivery, Event, HomeDevice, Mute, Subscription
 
 HOME = "home-a"
@@ -311,3 +313,37 @@ async def test_a_ring_after_motion_at_the_door_is_a_new_message_not_a_fold(
                 await asyncio.sleep(0.05)
     assert sorted(m.text or "" for m in emulator.messages(chat)) == ["alert motion", "alert ring"]
     assert emulator.calls("editMessageText") == []
+
+
+class GatedSender:
+    """Records the order of sends; the first send of the test waits until `gate` is set."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.order: list[str] = []
+
+    def prime(self, rows: Any) -> None:
+        pass
+
+    async def deliver(self, row: Any) -> None:
+        self.order.append(row.event.event_id)
+        if len(self.order) == 1:
+            await self.gate.wait()
+
+
+async def test_an_alarm_goes_ahead_of_rows_already_waiting_for_its_chat(make_event: Any) -> None:
+    def claimed(row_id: int, event_id: str, kind: Kind = Kind.HUMAN, chat: int = OWNER) -> Claimed:
+        event = make_event(event_id, kind=kind, time=EPOCH + row_id)
+        return Claimed(row_id, row_id, chat, "pending", False, 0, None, event, None)
+
+    sender = GatedSender()
+    worker = DeliveryWorker(SimpleNamespace(sessions=None), sender)  # type: ignore[arg-type]
+    worker._running = True  # no claim loop: only rows handed over in memory
+    worker.submit([claimed(i, f"m{i}") for i in range(4)])
+    await asyncio.sleep(0.01)  # m0 is being sent, m1..m3 wait for the chat
+    worker.submit([claimed(9, "smoke", Kind.SMOKE)])
+    await asyncio.sleep(0.01)
+    sender.gate.set()
+    await worker.drain(timeout=5)
+    assert sender.order == ["m0", "smoke", "m1", "m2", "m3"]
+    assert worker._alarms_waiting == {} and worker._chat_locks == {}
