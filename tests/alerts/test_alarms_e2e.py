@@ -10,11 +10,18 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select, update
 
 from bot.alerts.watcher import IntakeWatcher
-from bot.storage.models import Home
+from bot.storage.models import Delivery, Event, Home, Subscription
 from bot.web.netatmo_webhook import SIGNATURE_HEADER, signature
-from standins.netatmo_sim.world.demo import HOME_ONE_ID, SMOKE_ALARM_ID
+from standins.netatmo_sim.world.demo import (
+    HOME_ONE_ID,
+    INDOOR_CAMERA_ID,
+    PERSON_JOHN_ID,
+    PERSON_UNKNOWN_ID,
+    SMOKE_ALARM_ID,
+)
 
 TIMEOUT = 10
 
@@ -59,3 +66,37 @@ async def test_a_smoke_push_without_event_id_rings_at_once(
     )
     assert alert.disable_notification is False
     assert [label for label, _data in alert.buttons] == ["✅ I'm on it", "📣 Alert everyone"]
+
+
+async def test_an_unknown_face_found_by_polling_reaches_an_unknown_faces_only_chat(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    """Polled person events had person_known None, and the "unknown faces only" filter dropped them."""
+    runtime = await start_bot(emulator, simulator)
+    watcher = next(c for c in runtime._components if isinstance(c, IntakeWatcher))
+    alice = emulator.add_user("Alice")
+    await link_user(emulator, alice)
+    watcher.poll_soon(HOME_ONE_ID)
+    await _polled_once(runtime)
+    async with runtime.services.sessions.begin() as session:
+        await session.execute(update(Subscription).values(people_mode="unknown"))
+
+    stranger = await simulator.trigger_event(
+        HOME_ONE_ID, INDOOR_CAMERA_ID, "person", person_id=PERSON_UNKNOWN_ID
+    )
+    john = await simulator.trigger_event(HOME_ONE_ID, INDOOR_CAMERA_ID, "person", person_id=PERSON_JOHN_ID)
+    watcher.poll_soon(HOME_ONE_ID)  # no webhook registered: polling brings both
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            async with runtime.services.sessions() as session:
+                stored = {e.event_id: e for e in await session.scalars(select(Event))}
+            if stranger in stored and john in stored:
+                break
+            await asyncio.sleep(0.05)
+    assert stored[stranger].data["person_known"] is False
+    assert stored[john].data["person_known"] is True
+    async with runtime.services.sessions() as session:
+        alerted = set(
+            await session.scalars(select(Event.event_id).join(Delivery, Delivery.event_pk == Event.id))
+        )
+    assert stranger in alerted and john not in alerted
