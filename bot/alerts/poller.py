@@ -25,8 +25,8 @@ from bot.alerts.intake import Sessions, accept, ingest
 from bot.alerts.reachability import ReachabilityConfig, observations_from_status, observe, tick
 from bot.domain.events import Kind, SecurityEvent
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked, Throttled
-from bot.netatmo.events import events_from_getevents, with_known_persons
-from bot.netatmo.persons import known_persons
+from bot.netatmo.events import events_from_getevents
+from bot.netatmo.persons import known_persons, with_known_persons
 from bot.storage import polling
 from bot.storage.polling import HomeToPoll
 

@@ -399,21 +399,3 @@ def _with_person(event: SecurityEvent, person: Mapping[str, Any]) -> SecurityEve
         person_name=_text(person.get("name")) or _text(person.get("pseudo")) or event.person_name,
         snapshot=snapshot if (snapshot.url or snapshot.image_id) else None,
     )
-
-
-def with_known_persons(
-    events: Sequence[SecurityEvent], known: Mapping[str, str] | None
-) -> list[SecurityEvent]:
-    """Person events that do not say whether the face was known (getevents does not), told by the home's
-    known persons (id → pseudo; a person without a pseudo is an unknown face Netatmo keeps apart). With no
-    list (it could not be read) the events stay as they are: nothing can be known."""
-    if known is None:
-        return list(events)
-    out = []
-    for event in events:
-        if event.kind is Kind.PERSON and event.person_known is None:
-            is_known = event.person_id is not None and event.person_id in known
-            name = known.get(event.person_id or "") or event.person_name
-            event = replace(event, person_known=is_known, person_name=name if is_known else None)
-        out.append(event)
-    return out

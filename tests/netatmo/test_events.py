@@ -17,8 +17,8 @@ from bot.netatmo.events import (
     events_from_getevents,
     parse_webhook,
     parse_webhook_body,
-    with_known_persons,
 )
+from bot.netatmo.persons import with_known_persons
 
 NOW = 1_700_000_000
 HOME = "91763b24c43d3e344f424e8b"
