@@ -1,4 +1,6 @@
-"""Presses of an alert's buttons: Mute this camera 1 h, Mute all 30 min, Monitoring off / on (a toggle).
+"""Presses of an alert's buttons: Mute this camera 1 h, Mute all 30 min, Monitoring off / on (a toggle);
+on an alarm (smoke, CO, siren, doorbell ring) I'm on it and Alert everyone instead, which anyone who
+receives the alert may press.
 
 A button only works in a chat that still receives the home's alerts; anything else is recorded as an
 invalid press, since the bot never sends such a button. Muting a group silences the whole family and
@@ -16,10 +18,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application
 
 from bot.alerts.render import (
+    ACKNOWLEDGE,
+    ALERT_EVERYONE,
     CAMERA_MUTE_FOR,
     DEVICE_ID,
     FEATURE,
@@ -46,6 +51,8 @@ from bot.storage import subscriptions as repo
 
 LOG = logging.getLogger(__name__)
 
+CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 HOME = callbacks.matching(HOME_ID)
 DEVICE = callbacks.matching(DEVICE_ID)
 
@@ -103,6 +110,48 @@ async def _mute(press: Press, session: AsyncSession, device_id: str | None, dura
         notice=notice,
         audits=[press.audit({"device_id": device_id, "until": until.isoformat()})],
     )
+
+
+@BUTTONS.outside_transaction(ACKNOWLEDGE, args=(HOME,), permission=Action.VIEW, audit="alert.acknowledge")
+async def _acknowledge(press: Press) -> Outcome:
+    """ "I'm on it": the alarm's message says who took care of it, for everyone in the chat (an edit,
+    which rings nobody: the person who pressed needs no one else woken)."""
+    _ = press.tr
+    home_id = press.home_id
+    assert home_id is not None
+    zone = press.home.timezone if press.home is not None else "UTC"
+    line = _("✅ {who} is on it ({time})").format(
+        who=html.escape(press.user.first_name), time=local_clock(datetime.now(UTC), zone)
+    )
+    message = press.message
+    shown = message.caption_html if message.caption is not None else message.text_html
+    text = f"{shown or ''}\n{line}".strip()
+    limit = CAPTION_LIMIT if message.caption is not None else TEXT_LIMIT
+    if len(text) <= limit:
+        try:
+            if message.caption is not None:
+                await press.query.edit_message_caption(
+                    text, reply_markup=message.reply_markup, parse_mode=ParseMode.HTML
+                )
+            else:
+                await press.query.edit_message_text(
+                    text, reply_markup=message.reply_markup, parse_mode=ParseMode.HTML
+                )
+        except BadRequest as error:  # a double tap: the line is there already
+            LOG.info("alert_acknowledge_not_edited chat=%s error=%s", press.chat_id, error)
+    return Outcome(answer=_("Everyone here sees that you are on it."), audits=[press.audit({})])
+
+
+@BUTTONS.action(ALERT_EVERYONE, args=(HOME,), permission=Action.VIEW, audit="alert.alert_everyone")
+async def _alert_everyone(press: Press, session: AsyncSession) -> Outcome:
+    """ "Alert everyone": a new message, which notifies every member of the chat (an edit does not)."""
+    _ = press.tr
+    message = press.message
+    first_line = ((message.caption or message.text or "").splitlines() or [""])[0]
+    notice = _("📣 {who} asks everyone to look now: {what}").format(
+        who=html.escape(press.user.first_name), what=html.escape(first_line)
+    )
+    return Outcome(answer=_("Everyone in this chat is alerted."), notice=notice, audits=[press.audit({})])
 
 
 def _monitoring_refused(press: Press) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from telegram.ext import Application
 
 from bot.alerts.sending import AlertSender, ChatRenderer, Renderer, SendingPolicy
 from bot.alerts.snapshots import ImageGateway, SnapshotStore
-from bot.domain.events import SecurityEvent
+from bot.domain.events import SecurityEvent, is_urgent
 from bot.services import Services
 from bot.storage import deliveries as outbox
 from bot.storage.deliveries import Claimed, LocalLease
@@ -79,6 +79,7 @@ class DeliveryWorker:
         self.wakeup = asyncio.Event()
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._chat_users: dict[int, int] = {}  # tasks holding or awaiting each chat's lock
+        self._alarms_waiting: dict[int, int] = {}  # alarm rows awaiting each chat's lock
         # Chats that answered 403 a moment ago: rows of theirs already leased are failed without a try.
         self._closed_chats: dict[int, float] = {}
         self._send_slots = asyncio.Semaphore(self.config.concurrency)
@@ -183,7 +184,9 @@ class DeliveryWorker:
             LOG.warning("delivery_submit_after_stop rows=%d owner=%s", len(rows), self.owner)
             return
         self.sender.prime(rows)
-        self._start(sorted(rows, key=lambda row: (row.event.time, row.event_pk, row.id)))
+        self._start(
+            sorted(rows, key=lambda row: (not is_urgent(row.event), row.event.time, row.event_pk, row.id))
+        )
 
     def prefetch(self, events: Sequence[SecurityEvent]) -> None:
         """Events about to go through intake: start downloading their pictures now, for as many as this
@@ -228,14 +231,39 @@ class DeliveryWorker:
         # has not run yet looks unlocked, so `locked()` cannot tell).
         lock = self._chat_locks.setdefault(row.chat_id, asyncio.Lock())
         self._chat_users[row.chat_id] = self._chat_users.get(row.chat_id, 0) + 1
+        waiting = is_urgent(row.event)  # an alarm waiting for this chat's turn
+        if waiting:
+            self._alarms_waiting[row.chat_id] = self._alarms_waiting.get(row.chat_id, 0) + 1
         try:
-            async with lock, self._send_slots:
-                await self._attempt(row)
+            await self._chat_turn(lock, row.chat_id, waiting)
+            if waiting:
+                waiting = False
+                self._alarms_waiting[row.chat_id] -= 1
+            try:
+                async with self._send_slots:
+                    await self._attempt(row)
+            finally:
+                lock.release()
         finally:
+            if waiting:
+                self._alarms_waiting[row.chat_id] -= 1
+            if not self._alarms_waiting.get(row.chat_id, 1):
+                del self._alarms_waiting[row.chat_id]
             self._chat_users[row.chat_id] -= 1
             if self._chat_users[row.chat_id] == 0:
                 del self._chat_users[row.chat_id]
                 del self._chat_locks[row.chat_id]
+
+    async def _chat_turn(self, lock: asyncio.Lock, chat_id: int, alarm: bool) -> None:
+        """Take the chat's lock; an alarm goes ahead of the chat's other waiting rows: a row that gets
+        the lock while an alarm of its chat waits gives it back and queues again (the lock is FIFO, so
+        the others keep their order, behind the alarm)."""
+        while True:
+            await lock.acquire()
+            if alarm or not self._alarms_waiting.get(chat_id):
+                return
+            lock.release()
+            await asyncio.sleep(0)
 
     async def _attempt(self, row: Claimed) -> None:
         closed_at = self._closed_chats.get(row.chat_id)

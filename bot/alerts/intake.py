@@ -22,13 +22,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts.reachability import is_connection_event, observations_from_events, observe
-from bot.domain.events import SecurityEvent, event_to_dict
+from bot.domain.events import ECHO_WINDOW, SecurityEvent, event_to_dict, is_urgent, same_happening
 from bot.domain.routing import recipients
 from bot.netatmo.topology import SENSOR_TYPES
 from bot.storage import events as event_store
@@ -37,6 +37,10 @@ from bot.storage.engine import hot_write
 from bot.storage.intake_reads import HomeFacts, Routing, read_batch
 
 LOG = logging.getLogger(__name__)
+
+# An alarm's outbox rows are due this much earlier than the others, so any claim (ordered by due time)
+# takes them before the rest of a backlog.
+URGENT_HEAD_START = timedelta(hours=1)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -143,14 +147,20 @@ async def _store_homes(
     (event inserts, delivery inserts; `routing` was read before), not per home."""
     home_ids = list(batches)
     events = [_complete(homes[home_id], event) for home_id in home_ids for event in batches[home_id]]
+    echoes = await _echoes(session, [event for event in events if is_urgent(event)]) if deliver else set()
     stored = await event_store.insert_events(session, [_event_row(event, source, now) for event in events])
     new = [event for event in events if (event.home_id, event.event_id, event.subevent_id) in stored]
     if not new or not deliver:
         return Stored(new)
+    for event in new:
+        if event.key in echoes:
+            LOG.info("alarm_echo home=%s event=%s kind=%s", event.home_id, event.event_id, event.kind.value)
     deliveries: list[dict[str, Any]] = []
     queued: dict[tuple[int, int], tuple[SecurityEvent, bool]] = {}  # (event pk, chat) -> (event, silent)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for event in new:
+    for event in sorted(new, key=lambda e: not is_urgent(e)):  # alarms first: leased to the local worker
+        if event.key in echoes:
+            continue  # stored, so it is known, but its happening was alerted already
         rules, mutes, timezone = routing.by_home[event.home_id]
         chats = recipients(event, rules, mutes, timezone, now)
         counts[event.home_id][0] += 1
@@ -164,7 +174,7 @@ async def _store_homes(
                     "chat_id": recipient.chat_id,
                     "state": PENDING,
                     "silent": recipient.silent,
-                    "next_attempt_at": now,
+                    "next_attempt_at": now - URGENT_HEAD_START if is_urgent(event) else now,
                     "lease_owner": None,
                     "lease_until": None,
                 }
@@ -202,6 +212,27 @@ async def _store_homes(
             delivery_count,
         )
     return result
+
+
+async def _echoes(session: AsyncSession, urgent: Sequence[SecurityEvent]) -> set[tuple[str, str, str]]:
+    """Keys of the alarms of a batch that retell a happening already stored or earlier in the batch: a
+    push without an event id and the poll that brings the same alarm under Netatmo's id (either order)."""
+    if not urgent:
+        return set()
+    nearby = await event_store.events_near(
+        session,
+        sorted({event.home_id for event in urgent}),
+        sorted({event.source_device or "" for event in urgent}),
+        min(event.time for event in urgent) - ECHO_WINDOW,
+        max(event.time for event in urgent) + ECHO_WINDOW,
+    )
+    echoes: set[tuple[str, str, str]] = set()
+    for event in urgent:
+        if any(same_happening(event, other) for other in nearby):
+            echoes.add(event.key)
+        else:
+            nearby.append(event)
+    return echoes
 
 
 def _complete(home: HomeFacts, event: SecurityEvent) -> SecurityEvent:

@@ -19,11 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+import pyatmo
+
 from bot.alerts.intake import Sessions, accept, ingest
 from bot.alerts.reachability import ReachabilityConfig, observations_from_status, observe, tick
 from bot.domain.events import Kind, SecurityEvent
 from bot.netatmo.errors import LinkBroken, NetatmoError, NotLinked, Throttled
 from bot.netatmo.events import events_from_getevents
+from bot.netatmo.persons import known_persons, with_known_persons
 from bot.storage import polling
 from bot.storage.polling import HomeToPoll
 
@@ -103,6 +106,8 @@ class PollGateway(Protocol):
 
     async def home_status(self, link_id: int, home_id: str) -> dict[str, Any]: ...
 
+    async def account(self, link_id: int) -> pyatmo.AsyncAccount: ...
+
 
 @dataclass
 class PollOutcome:
@@ -134,7 +139,7 @@ class Poller:
             if gateway is None:
                 raise NotLinked("no Netatmo gateway")
             raw, outcome.pages = await self._fetch(gateway, home)
-            outcome.new = await self._ingest(home, raw, now)
+            outcome.new = await self._ingest(gateway, home, raw, now)
             status = await gateway.home_status(home.link_id, home.home_id)
             back = await observe(self.sessions, observations_from_status(home.home_id, status, now))
             offline = await tick(self.sessions, now, self.reachability, [home.home_id])
@@ -193,10 +198,14 @@ class Poller:
         return events, pages
 
     async def _ingest(
-        self, home: HomeToPoll, raw: list[dict[str, Any]], now: datetime
+        self, gateway: PollGateway, home: HomeToPoll, raw: list[dict[str, Any]], now: datetime
     ) -> list[SecurityEvent]:
         epoch = int(now.timestamp())
         events = events_from_getevents(home.home_id, raw, now=epoch)
+        if any(e.kind is Kind.PERSON and e.person_known is None for e in events):
+            # getevents does not say whether a face was known: the home's list of known persons does.
+            known = await known_persons(gateway, home.link_id, home.home_id)
+            events = with_known_persons(events, known)
         events.sort(key=lambda e: e.time)  # oldest first: the reachability rules replay them in order
         if home.last_event_time is None:
             # First poll: what happened before the home was linked is history, not news; what happened

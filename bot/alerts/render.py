@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat import callbacks
 from bot.domain.captions import caption
-from bot.domain.events import Kind, SecurityEvent
+from bot.domain.events import Kind, SecurityEvent, is_urgent
 from bot.domain.routing import CAMERA_TYPES
 from bot.i18n import Translate
 from bot.storage import homes as homes_repo
@@ -29,6 +29,8 @@ MUTE_CAMERA = "mc"
 MUTE_HOME = "ma"
 MONITORING_OFF = "mo"  # the button turns monitoring off (old alerts carry it too)
 MONITORING_ON = "mon"  # shown instead when the camera's monitoring is known to be off
+ACKNOWLEDGE = "ok"  # an alarm's "I'm on it": the alert says who took care of it
+ALERT_EVERYONE = "all"  # an alarm's "Alert everyone": a loud follow-up message in the chat
 CAMERA_MUTE_FOR = timedelta(hours=1)
 HOME_MUTE_FOR = timedelta(minutes=30)
 
@@ -79,13 +81,17 @@ def alert_keyboard(
     extra_row: Sequence[InlineKeyboardButton] | None = None,
     monitoring_on: bool | None = None,
 ) -> InlineKeyboardMarkup:
-    """The buttons under an alert; `extra_row` (e.g. a Live button) goes on top when given.
+    """The buttons under an alert; `extra_row` (e.g. a Live button) goes on top when given. An alarm
+    (smoke, CO, siren, doorbell ring) gets `alarm_row` instead of mutes and monitoring.
 
     `monitoring_on` is the camera's monitoring when the caller knows it; otherwise the event tells: only
     a "monitoring turned off" event comes from a camera that is not monitoring (others need it on)."""
     rows: list[list[InlineKeyboardButton]] = []
     if extra_row:
         rows.append(list(extra_row))
+    if is_urgent(event):
+        rows.append(alarm_row(event, _))
+        return InlineKeyboardMarkup(rows)
     device = event.source_device
     mute_row = []
     if device is not None:
@@ -98,6 +104,19 @@ def alert_keyboard(
         on = monitoring_on if monitoring_on is not None else event.kind is not Kind.MONITORING_OFF
         rows.append([monitoring_button(_, event.home_id, event.device_id, on)])
     return InlineKeyboardMarkup(rows)
+
+
+def alarm_row(event: SecurityEvent, _: Translate) -> list[InlineKeyboardButton]:
+    """An alarm's buttons: nobody mutes a fire or the person at the door; the family needs to know who
+    takes care of it, or that everyone should look now."""
+    return [
+        InlineKeyboardButton(
+            _("✅ I'm on it"), callback_data=callbacks.encode(FEATURE, ACKNOWLEDGE, event.home_id)
+        ),
+        InlineKeyboardButton(
+            _("📣 Alert everyone"), callback_data=callbacks.encode(FEATURE, ALERT_EVERYONE, event.home_id)
+        ),
+    ]
 
 
 def render_alert(

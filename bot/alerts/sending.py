@@ -22,7 +22,7 @@ from telegram.error import BadRequest
 
 from bot.alerts.render import AlertNames, load_alert_names, render_alert
 from bot.alerts.snapshots import SnapshotStore
-from bot.domain.events import SecurityEvent, Severity
+from bot.domain.events import SecurityEvent, Severity, is_urgent
 from bot.i18n import translator
 from bot.storage import deliveries as outbox
 from bot.storage import sent_records
@@ -246,7 +246,9 @@ class AlertSender:
     async def _fold(self, row: Claimed) -> bool:
         """Edit the camera's recent message to tell this event too; False when there is none to edit."""
         policy = self.policy
-        if row.event.severity == Severity.ALARM or policy.group_max <= 1:  # nothing could be folded
+        # An alarm (a ring too: someone is at the door now) is its own message, which notifies; an edit
+        # would not.
+        if is_urgent(row.event) or row.event.severity == Severity.ALARM or policy.group_max <= 1:
             return False
         async with self._sessions() as session:
             head = await outbox.group_head(

@@ -138,15 +138,21 @@ class IntakeWatcher:
             parsed = parse_webhook(push.payload, now=now)
             control = parsed.control
             if control is not None and control.kind == "incomplete":
+                # A push naming only its device: its home is the device's. With the home known, an alarm
+                # is an event at once (`parse_webhook` gives it an id of ours); anything else without an
+                # event id is left to a poll of that home rather than guessed.
                 home_id = control.home_id or await self._home_of_device(control.device_id)
-                if home_id is not None and push.payload.get("event_id"):
+                if home_id is not None and control.home_id is None:
                     parsed = parse_webhook(push.payload, now=now, home_id=home_id)
-                elif home_id is not None:
-                    self.poll_soon(home_id)  # something happened there: poll rather than guess
+                if home_id is not None and not parsed.events:
+                    self.poll_soon(home_id)
                     seen_homes.add(home_id)
-                LOG.info(
-                    "webhook_incomplete push_type=%s home_known=%s", control.push_type, home_id is not None
-                )
+                if not parsed.events:
+                    LOG.info(
+                        "webhook_incomplete push_type=%s home_known=%s",
+                        control.push_type,
+                        home_id is not None,
+                    )
             elif control is not None:
                 await self._control(control.kind, control.user_id, control.push_type)
                 if control.home_id:

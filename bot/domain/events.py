@@ -93,6 +93,46 @@ class SecurityEvent:
         return self.device_id or self.module_id
 
 
+# Alarms: what a person must hear about now, never later. They are alerted from the webhook whatever fields
+# it lacks, loudly, and before any other pending message (`bot.alerts.intake`, `bot.storage.deliveries`).
+URGENT_KINDS = frozenset({Kind.SMOKE, Kind.CO, Kind.SIREN_SOUNDING, Kind.DOORBELL_RING})
+
+# A push without an event id gets an id of ours; polling later brings the same happening under Netatmo's id.
+# Both are one happening when home, device and kind agree and their times are this close (seconds).
+SYNTHETIC_PREFIX = "wh:"
+ECHO_WINDOW = 300
+_BUCKET = 60  # pushes of one happening within a minute get the same synthetic id (Netatmo retries a push)
+
+
+def is_urgent(event: SecurityEvent) -> bool:
+    """Smoke, CO, a sounding siren, a doorbell ring: sent at once and loudly."""
+    return event.kind in URGENT_KINDS
+
+
+def synthetic_event_id(device_id: str | None, kind: Kind, time: int) -> str:
+    """A stable id for a push that carries none: the same device, kind and minute give the same id, so a
+    repeated push is stored once like any other event."""
+    return f"{SYNTHETIC_PREFIX}{kind.value}:{device_id or '-'}:{time // _BUCKET}"[:64]
+
+
+def is_synthetic(event_id: str) -> bool:
+    return event_id.startswith(SYNTHETIC_PREFIX)
+
+
+def same_happening(a: SecurityEvent, b: SecurityEvent, window: int = ECHO_WINDOW) -> bool:
+    """True when two urgent events are one happening told twice: once by a push without an event id (our
+    synthetic id) and once by polling (or a repeated push). Two events that both carry Netatmo's own ids
+    are never merged here: their ids already tell them apart (two rings a minute apart are two rings)."""
+    if a.key == b.key or not (is_synthetic(a.event_id) or is_synthetic(b.event_id)):
+        return False
+    return (
+        a.home_id == b.home_id
+        and a.kind is b.kind
+        and a.source_device == b.source_device
+        and abs(a.time - b.time) <= window
+    )
+
+
 def event_to_dict(event: SecurityEvent) -> dict[str, object]:
     """A JSON-ready dict, stored in `events.data` so delivery can rebuild the event after a restart."""
     data = asdict(event)

@@ -6,7 +6,8 @@ Order of the rules, and why:
    and quiet hours say: a muted camera must never hide a fire.
 3. Filters (event kinds, cameras, people) drop what a chat said it does not want.
 4. A live mute of the whole home or of the event's device drops the alert for that chat.
-5. Quiet hours in the home's time zone keep the alert but deliver it silently.
+5. Quiet hours in the home's time zone keep the alert but deliver it silently; never an urgent one (a
+   sounding siren, a doorbell ring: someone is at the door now).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.events import Kind, SecurityEvent, Severity
+from bot.domain.events import Kind, SecurityEvent, Severity, is_urgent
 from bot.domain.schedule import in_quiet_hours
 
 # Device types the camera filter applies to. Other devices (smoke and CO alarms, bridged sirens) are not in
@@ -81,7 +82,7 @@ def recipients(
         if not wants(rule, event) or is_muted(rule.chat_id, event, mutes, now):
             continue
         seen.add(rule.chat_id)
-        silent = in_quiet_hours(rule.quiet_start, rule.quiet_end, now, timezone)
+        silent = not is_urgent(event) and in_quiet_hours(rule.quiet_start, rule.quiet_end, now, timezone)
         result.append(Recipient(rule.chat_id, silent=silent))
     return result
 
@@ -100,7 +101,9 @@ def wants(rule: SubscriptionRule, event: SecurityEvent) -> bool:
 def _people_match(rule: SubscriptionRule, event: SecurityEvent) -> bool:
     if event.kind not in _PEOPLE_KINDS or rule.people_mode == PEOPLE_ALL:
         return True
-    unknown_face = event.kind is Kind.PERSON and event.person_known is False
+    # A face nobody could tell (`person_known` None: neither the event nor the home's list of known
+    # persons says) counts as unknown: a filter for unknown faces must not drop the one that matters.
+    unknown_face = event.kind is Kind.PERSON and event.person_known is not True
     if unknown_face:
         return True
     if rule.people_mode == PEOPLE_UNKNOWN:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain.events import Kind, SecurityEvent, Severity, SnapshotRef
+from bot.domain.events import URGENT_KINDS, Kind, SecurityEvent, Severity, SnapshotRef, synthetic_event_id
 
 
 class ParseError(ValueError):
@@ -29,8 +29,9 @@ class WebhookControl:
     """A push that is not a security event.
 
     kind: "activation" / "deactivation" (webhook_activation / webhook_deactivation: the webhook's own
-    state), "incomplete" (a security push lacking the home or event id we need to store it once: the
-    watcher polls that home instead), or "other" (energy, topology, device events: nothing to alert).
+    state), "incomplete" (a security push lacking the home, or an event id when it is not an alarm: the
+    watcher looks the home up by the device, or polls that home instead), or "other" (energy, topology,
+    device events: nothing to alert).
     """
 
     kind: str
@@ -351,11 +352,13 @@ def parse_webhook(payload: Mapping[str, Any], now: int, home_id: str | None = No
     device_type, _, type_from_push = push_type.rpartition("-")
     event_type = _str(payload.get("event_type")) or type_from_push
     event_id = _str(payload.get("event_id"))
+    time = _time(payload.get("event_time", payload.get("time")), now)
+    if event_id is None and home_id is not None:
+        event_id = _alarm_id(payload, event_type, time)
     if home_id is None or event_id is None:
         return control("incomplete")
     data = dict(payload)
-    data["id"], data["type"] = event_id, event_type
-    data.setdefault("time", payload.get("event_time", payload.get("time")))
+    data["id"], data["type"], data["time"] = event_id, event_type, time
     events = events_from_raw(
         home_id, data, now=now, device_type=_str(device_type) or None, netatmo_type=push_type
     )
@@ -363,6 +366,18 @@ def parse_webhook(payload: Mapping[str, Any], now: int, home_id: str | None = No
     if events and persons and events[0].kind is Kind.PERSON:
         events = [_with_person(events[0], _pick_person(persons))]
     return WebhookParsed(events=tuple(events))
+
+
+def _alarm_id(payload: Mapping[str, Any], event_type: str, time: int) -> str | None:
+    """Our own id for an alarm pushed without one (smoke and CO alarms, sirens and doorbells send
+    `event_type`, `device_id`, `home_id`, `push_type` and nothing else): an alarm must not wait for a poll.
+    None for anything else, which the watcher leaves to polling."""
+    kind, _severity = classify(event_type, _int(payload.get("sub_type")))
+    if kind not in URGENT_KINDS:
+        return None
+    device = _str(payload.get("device_id")) or _str(payload.get("camera_id"))
+    device = device or _str(payload.get("module_id"))
+    return synthetic_event_id(device, kind, time)
 
 
 def _pick_person(persons: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -25,7 +25,7 @@ from sqlalchemy import Executable, and_, bindparam, delete, func, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.domain.events import SecurityEvent, event_from_dict
+from bot.domain.events import SecurityEvent, event_from_dict, is_urgent
 from bot.storage.engine import hot_write
 from bot.storage.models import Delivery, Event, Mute, Subscription, TelegramChat
 from bot.storage.upsert import upsert
@@ -108,7 +108,8 @@ _SENT_FILE_ID = (
 
 
 async def claim_due(sessions: Sessions, owner: str, lease_seconds: float, limit: int) -> list[Claimed]:
-    """Lease up to `limit` due rows (oldest first) for `owner`; returns them with their events."""
+    """Lease up to `limit` due rows (oldest first; intake makes alarms due earlier) for `owner`; returns
+    them with their events, alarms first."""
     now = _now()
     free = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
     due = and_(Delivery.state.in_(WORKABLE), Delivery.next_attempt_at <= now, free)
@@ -141,7 +142,7 @@ async def claim_due(sessions: Sessions, owner: str, lease_seconds: float, limit:
             .where(Delivery.id.in_(ids))
             .order_by(Event.time, Event.id, Delivery.id)
         )
-        return [
+        claimed = [
             Claimed(
                 id=d.id,
                 event_pk=e.id,
@@ -155,6 +156,8 @@ async def claim_due(sessions: Sessions, owner: str, lease_seconds: float, limit:
             )
             for d, e, file_id in rows
         ]
+        # Alarms first, then in the order things happened: the worker starts them in this order.
+        return sorted(claimed, key=lambda row: not is_urgent(row.event))
 
 
 async def renew(sessions: Sessions, owner: str, ids: Sequence[int], lease_seconds: float) -> None:
@@ -346,8 +349,8 @@ async def group_head(
     events = [event_from_dict(e.data) for _, e in members]
     if not events or len(events) >= max_events or event.time - events[0].time > window:
         return None
-    if any(e.key == event.key for e in events) or any(e.severity == "alarm" for e in events):
-        return None
+    if any(e.key == event.key for e in events) or any(e.severity == "alarm" or is_urgent(e) for e in events):
+        return None  # an alarm's message keeps telling the alarm (and its buttons) alone
     first = members[0][0]
     return GroupHead(message_id, any(d.has_photo for d, _ in members), first.silent, events)
 

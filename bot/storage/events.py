@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.events import SecurityEvent, event_from_dict
 from bot.storage.models import Delivery, Event
 
 EventKey = tuple[str, str, str]  # (home id, event id, sub-event id)
@@ -68,3 +69,22 @@ async def insert_deliveries_returning(
     connection = await session.connection()
     inserted = await connection.execute(_statement(session, "returning_deliveries"), list(rows))
     return [(int(row_id), int(event_pk), int(chat_id)) for row_id, event_pk, chat_id in inserted]
+
+
+async def events_near(
+    session: AsyncSession, home_ids: Sequence[str], devices: Sequence[str | None], start: int, end: int
+) -> list[SecurityEvent]:
+    """Stored events of these homes and devices with a time in [start, end]: what an alarm told twice
+    (once by a push without an event id, once by polling) is looked for among them. Alarms are rare, so
+    this read runs only for batches that hold one."""
+    device_ids = [device for device in devices if device is not None]
+    if not home_ids or not device_ids:
+        return []
+    rows = await session.scalars(
+        select(Event.data).where(
+            Event.home_id.in_(list(home_ids)),
+            Event.device_id.in_(device_ids),
+            Event.time.between(start, end),
+        )
+    )
+    return [event_from_dict(dict(data)) for data in rows]

@@ -59,12 +59,20 @@ def test_keyboard_has_three_buttons_within_64_bytes() -> None:
             assert len(str(button.callback_data).encode()) <= 64
 
 
-def test_keyboard_extra_row_and_no_monitoring_for_alarms() -> None:
+def test_keyboard_extra_row_and_alarm_buttons_instead_of_mutes() -> None:
+    """A smoke alarm offered "Mute this camera 1 h": alarms get acknowledge / alert everyone instead."""
     live = InlineKeyboardButton("📹 Live", callback_data="live:x")
     smoke = garden_event(Kind.SMOKE, device_id=SMOKE_ALARM_ID, device_type="NSD", severity=Severity.ALARM)
     keyboard = alert_keyboard(smoke, _, extra_row=[live])
-    labels = [[b.text for b in row] for row in keyboard.inline_keyboard]
-    assert labels == [["📹 Live"], ["🔕 Mute this camera 1 h", "🔕 Mute all 30 min"]]
+    markup = keyboard.inline_keyboard
+    rows = [[(b.text, callbacks.verify(str(b.callback_data))) for b in row] for row in markup]
+    assert rows == [
+        [("📹 Live", None)],
+        [("✅ I'm on it", f"alert:ok:{HOME_ONE_ID}"), ("📣 Alert everyone", f"alert:all:{HOME_ONE_ID}")],
+    ]
+    for kind in (Kind.CO, Kind.SIREN_SOUNDING, Kind.DOORBELL_RING):
+        labels = [[b.text for b in row] for row in alert_keyboard(garden_event(kind), _).inline_keyboard]
+        assert labels == [["✅ I'm on it", "📣 Alert everyone"]], kind
 
 
 def test_render_alert_groups_and_uses_timezone() -> None:
@@ -79,23 +87,34 @@ def test_render_alert_groups_and_uses_timezone() -> None:
 
 
 async def setup_group(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any,
+    simulator: Any,
+    start_bot: Any,
+    link_user: Any,
+    event: SecurityEvent | None = None,
+    photo: bytes | None = None,
 ) -> tuple[Any, Any, Any, Any, Any]:
     """Anna linked (owner of the demo homes), Bob not; their group subscribed to HOME_ONE; one alert."""
     runtime = await start_bot(emulator, simulator)
     anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
     await link_user(emulator, anna)
     group = emulator.add_group("Family", [anna, bob])
-    event = garden_event()
+    event = event or garden_event()
     async with runtime.services.sessions.begin() as session:
         await save_chat(session, group.id, "group", "Family")
         await repo.subscribe(session, group.id, HOME_ONE_ID, anna.id)
         names = await load_alert_names(session, event)
-    assert names.device_name == "Garden camera"
+    if event.device_id == OUTDOOR_CAMERA_ID:
+        assert names.device_name == "Garden camera"
     view = render_alert([event], names, _)
-    await runtime.application.bot.send_message(
-        group.id, view.text, reply_markup=view.keyboard, parse_mode="HTML"
-    )
+    if photo is None:
+        await runtime.application.bot.send_message(
+            group.id, view.text, reply_markup=view.keyboard, parse_mode="HTML"
+        )
+    else:
+        await runtime.application.bot.send_photo(
+            group.id, photo, caption=view.text, reply_markup=view.keyboard, parse_mode="HTML"
+        )
     alert = await emulator.wait_for_message(group, timeout=TIMEOUT)
     return runtime, anna, bob, group, alert
 
@@ -132,6 +151,68 @@ async def test_a_member_may_not_mute_the_group(
         (bob.id, "alert.mute_home", "denied"),
     ]
     assert [m.text for m in emulator.messages(group)] == [alert.text]  # nothing announced
+
+
+def smoke_event() -> SecurityEvent:
+    return garden_event(
+        Kind.SMOKE,
+        event_id="wh:smoke",
+        netatmo_type="NSD-smoke",
+        device_id=SMOKE_ALARM_ID,
+        device_type="NSD",
+        severity=Severity.ALARM,
+    )
+
+
+async def test_a_member_who_never_linked_acknowledges_a_smoke_alarm_for_everyone(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    runtime, _anna, bob, group, alert = await setup_group(
+        emulator, simulator, start_bot, link_user, smoke_event()
+    )
+    assert [label for label, _data in alert.buttons] == ["✅ I'm on it", "📣 Alert everyone"]
+    before = alert.text
+    query = await emulator.press_button(bob, alert, text="✅ I'm on it")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.text == "Everyone here sees that you are on it."
+    edited = emulator.messages(group)[-1]
+    assert edited.message_id == alert.message_id and edited.edits  # an edit, no new message
+    assert edited.text.startswith(before) and "\n✅ Bob is on it (" in edited.text
+    assert len(edited.buttons) == 2  # the buttons stay: someone may still call everyone
+    assert await audit_rows(runtime) == [(bob.id, "alert.acknowledge", "ok")]
+    assert len(emulator.messages(group)) == 1
+
+
+async def test_acknowledging_a_doorbell_ring_keeps_its_picture(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any, jpeg: Any
+) -> None:
+    ring = garden_event(Kind.DOORBELL_RING, event_id="ring", netatmo_type="NDB-incoming_call")
+    _runtime, anna, _bob, group, alert = await setup_group(
+        emulator, simulator, start_bot, link_user, ring, photo=jpeg()
+    )
+    before = alert.caption
+    query = await emulator.press_button(anna, alert, text="✅ I'm on it")
+    await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    edited = emulator.messages(group)[-1]
+    assert edited.photo_bytes is not None
+    assert edited.caption.startswith(before) and "\n✅ Anna is on it (" in edited.caption
+
+
+async def test_alert_everyone_sends_a_new_message_that_notifies(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> None:
+    runtime, _anna, bob, group, alert = await setup_group(
+        emulator, simulator, start_bot, link_user, smoke_event()
+    )
+    query = await emulator.press_button(bob, alert, text="📣 Alert everyone")
+    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    assert answer.text == "Everyone in this chat is alerted."
+    loud = await emulator.wait_for_message(group, timeout=TIMEOUT)
+    first_line = alert.text.splitlines()[0]
+    assert loud.text == f"📣 Bob asks everyone to look now: {first_line}"
+    assert loud.disable_notification is False
+    assert await audit_rows(runtime) == [(bob.id, "alert.alert_everyone", "ok")]
+    assert await mutes(runtime) == []
 
 
 async def test_owner_mutes_the_camera_and_the_chat_sees_it(

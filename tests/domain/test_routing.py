@@ -194,3 +194,33 @@ def test_toggle_member() -> None:
     assert toggle_member(None, "a", universe) == frozenset({"b"})
     assert toggle_member(frozenset({"b"}), "a", universe) is None
     assert toggle_member(frozenset({"b"}), "b", universe) == frozenset()
+
+
+# -- person filters: unknown faces whatever brought them ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("known", "unknown_mode", "chosen_mode"),
+    [
+        (False, True, True),  # an unknown face (webhook is_known false, or not in the home's known list)
+        (None, True, True),  # nothing could tell: counts as unknown rather than be dropped
+        (True, False, False),  # a known face not chosen
+    ],
+)
+def test_person_filters_by_knowledge_of_the_face(
+    known: bool | None, unknown_mode: bool, chosen_mode: bool
+) -> None:
+    face = event(Kind.PERSON, person_id="p-other", person_known=known)
+    assert wants(rule(people_mode="unknown"), face) is unknown_mode
+    assert wants(rule(people_mode="chosen", person_ids=frozenset({"p-anna"})), face) is chosen_mode
+    anna = event(Kind.PERSON, person_id="p-anna", person_known=True)
+    assert wants(rule(people_mode="chosen", person_ids=frozenset({"p-anna"})), anna)
+
+
+def test_a_ring_is_loud_in_quiet_hours_but_a_chat_may_still_filter_it() -> None:
+    ring = event(Kind.DOORBELL_RING, device_type="NDB")
+    night = rule(1, quiet_start=0, quiet_end=24 * 60 - 1)
+    assert recipients(ring, [night], [], "UTC", NOW) == [Recipient(1, False)]
+    no_doorbell = rule(2, event_kinds=frozenset({"human"}))
+    assert recipients(ring, [no_doorbell], [], "UTC", NOW) == []
+    assert recipients(event(), [night], [], "UTC", NOW) == [Recipient(1, True)]  # motion stays quiet

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.domain.events import Kind, SecurityEvent, Severity, SnapshotRef
+from bot.domain.events import Kind, SecurityEvent, Severity, SnapshotRef, same_happening, synthetic_event_id
 from bot.netatmo.events import (
     ParseError,
     WebhookParsed,
@@ -17,6 +18,7 @@ from bot.netatmo.events import (
     parse_webhook,
     parse_webhook_body,
 )
+from bot.netatmo.persons import with_known_persons
 
 NOW = 1_700_000_000
 HOME = "91763b24c43d3e344f424e8b"
@@ -340,3 +342,84 @@ def test_deactivation_control() -> None:
     parsed = parse_webhook({"push_type": "webhook_deactivation", "user_id": "u1"}, now=NOW)
     assert parsed.control is not None
     assert (parsed.control.kind, parsed.control.user_id) == ("deactivation", "u1")
+
+
+# -- alarms pushed without an event id -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("push_type", "event_type", "kind"),
+    [
+        ("NSD-smoke", "smoke", Kind.SMOKE),
+        ("NCO-co_detected", "co_detected", Kind.CO),
+        ("NIS-siren_sounding", "siren_sounding", Kind.SIREN_SOUNDING),
+        ("NDB-incoming_call", "incoming_call", Kind.DOORBELL_RING),
+    ],
+)
+def test_an_alarm_without_event_id_gets_a_stable_id_of_ours(
+    push_type: str, event_type: str, kind: Kind
+) -> None:
+    payload = {
+        "event_type": event_type,
+        "device_id": "70:ee:50:00:00:5d",
+        "home_id": HOME,
+        "push_type": push_type,
+    }
+    event = _one(parse_webhook(payload, now=NOW))
+    assert (event.kind, event.home_id, event.device_id, event.time) == (kind, HOME, "70:ee:50:00:00:5d", NOW)
+    assert event.event_id == f"wh:{kind.value}:70:ee:50:00:00:5d:{NOW // 60}"
+    assert _one(parse_webhook(payload, now=NOW + 1)).event_id == event.event_id  # a repeat: the same id
+    without_home = {k: v for k, v in payload.items() if k != "home_id"}
+    parsed = parse_webhook(without_home, now=NOW)
+    assert parsed.control is not None and parsed.control.kind == "incomplete"
+    assert _one(parse_webhook(without_home, now=NOW, home_id=HOME)).event_id == event.event_id
+
+
+@pytest.mark.parametrize("event_type", ["hush", "movement", "tag_open"])
+def test_other_pushes_without_event_id_stay_incomplete(event_type: str) -> None:
+    payload = {"event_type": event_type, "device_id": "d1", "home_id": HOME, "push_type": f"NSD-{event_type}"}
+    parsed = parse_webhook(payload, now=NOW)
+    assert parsed.control is not None and parsed.control.kind == "incomplete"
+
+
+def test_smoke_cleared_without_event_id_is_left_to_polling() -> None:
+    payload = {
+        "event_type": "smoke",
+        "sub_type": 0,
+        "device_id": "d1",
+        "home_id": HOME,
+        "push_type": "NSD-smoke",
+    }
+    parsed = parse_webhook(payload, now=NOW)
+    assert parsed.control is not None and parsed.control.kind == "incomplete"
+
+
+def test_polled_faces_are_told_by_the_home_s_known_persons() -> None:
+    raw = [
+        {"id": "e1", "type": "person", "time": NOW, "module_id": "cam", "person_id": "anna"},
+        {"id": "e2", "type": "person", "time": NOW, "module_id": "cam", "person_id": "stranger"},
+        {"id": "e3", "type": "person", "time": NOW, "module_id": "cam"},
+        {"id": "e4", "type": "movement", "time": NOW, "module_id": "cam"},
+    ]
+    events = events_from_getevents(HOME, raw)
+    assert [e.person_known for e in events] == [None, None, None, None]
+    settled = with_known_persons(events, {"anna": "Anna"})
+    assert [(e.person_known, e.person_name) for e in settled] == [
+        (True, "Anna"),
+        (False, None),
+        (False, None),
+        (None, None),
+    ]
+    assert with_known_persons(events, None) == events  # the list could not be read: nothing decided
+
+
+def test_same_happening_needs_an_id_of_ours_on_one_side() -> None:
+    base = dict(home_id=HOME, kind=Kind.SMOKE, netatmo_type="smoke", device_id="sd", severity=Severity.ALARM)
+    pushed = SecurityEvent(event_id=synthetic_event_id("sd", Kind.SMOKE, NOW), time=NOW, **base)  # type: ignore[arg-type]
+    polled = SecurityEvent(event_id="n1", time=NOW + 200, **base)  # type: ignore[arg-type]
+    other = SecurityEvent(event_id="n2", time=NOW + 100, **base)  # type: ignore[arg-type]
+    assert same_happening(polled, pushed) and same_happening(pushed, polled)
+    assert not same_happening(polled, other)  # two Netatmo ids: two happenings
+    assert not same_happening(replace(polled, time=NOW + 400), pushed)
+    assert not same_happening(replace(polled, kind=Kind.CO), pushed)
+    assert not same_happening(replace(polled, device_id="sd2"), pushed)
