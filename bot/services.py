@@ -81,6 +81,9 @@ class Services:
     # The Telegram side of linking, for the OAuth callback page and the gateway's broken-link notice
     # (set by the runtime once the Telegram Application exists).
     link_notifier: LinkNotifier | None = None
+    # Netatmo said a home's rooms or devices changed: refresh them soon, returning at once (set by the
+    # topology refresher when it runs; `bot.linking.topology`).
+    topology_changed: Callable[[str], None] | None = None
     # Set when a Netatmo link is created or replaced, so the watcher registers its webhook and polls its
     # homes at once instead of at its next round.
     links_changed: asyncio.Event = field(default_factory=asyncio.Event)

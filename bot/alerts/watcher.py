@@ -153,6 +153,10 @@ class IntakeWatcher:
                         control.push_type,
                         home_id is not None,
                     )
+            elif control is not None and control.kind == "topology":
+                refresh = self.services.topology_changed
+                if refresh is not None and control.home_id:
+                    refresh(control.home_id)  # a new camera or a renamed room shows without relinking
             elif control is not None:
                 await self._control(control.kind, control.user_id, control.push_type)
                 if control.home_id:

@@ -212,4 +212,6 @@ class TopologyRefresher:
 
 def topology_component(services: Services, application: Application) -> TopologyRefresher:
     """The runtime Component (add it to `bot.wiring.default_components`)."""
-    return TopologyRefresher(lambda: services.netatmo)
+    refresher = TopologyRefresher(lambda: services.netatmo)
+    services.topology_changed = refresher.topology_changed
+    return refresher

@@ -30,8 +30,9 @@ class WebhookControl:
 
     kind: "activation" / "deactivation" (webhook_activation / webhook_deactivation: the webhook's own
     state), "incomplete" (a security push lacking the home, or an event id when it is not an alarm: the
-    watcher looks the home up by the device, or polls that home instead), or "other" (energy, topology,
-    device events: nothing to alert).
+    watcher looks the home up by the device, or polls that home instead), "topology" (topology_changed: the
+    home's rooms or devices changed, to be read again), or "other" (energy and device events: nothing to
+    alert).
     """
 
     kind: str
@@ -122,8 +123,12 @@ _TYPE_HINT = {
 }
 _MODULE_TYPES = frozenset({"NACamDoorTag", "NIS"})  # bridged by a camera: the event is the module's
 
-_CONTROL_PUSHES = {"webhook_activation": "activation", "webhook_deactivation": "deactivation"}
-_NON_SECURITY_PUSHES = frozenset({"display_change", "home_event_changed", "topology_changed", "device_event"})
+_CONTROL_PUSHES = {
+    "webhook_activation": "activation",
+    "webhook_deactivation": "deactivation",
+    "topology_changed": "topology",
+}
+_NON_SECURITY_PUSHES = frozenset({"display_change", "home_event_changed", "device_event"})
 
 
 def classify(event_type: str, sub_type: int | None = None) -> tuple[Kind, Severity]:

@@ -214,15 +214,20 @@ def test_every_webhook_fixture(fixtures_dir: Path) -> None:
             continue
         assert parsed.events == (), name
         assert parsed.control is not None, name
-        kind, home, user = EXPECTED_CONTROL.get(name, ("other", parsed.control.home_id, None))
+        other = "topology" if payload["push_type"] == "topology_changed" else "other"
+        kind, home, user = EXPECTED_CONTROL.get(name, (other, parsed.control.home_id, None))
         assert parsed.control.kind == kind, name
         assert parsed.control.home_id == home, name
         if user:
             assert parsed.control.user_id == user
-    energy = [n for n in payloads if payloads[n]["push_type"] in ("device_event", "topology_changed")]
-    assert len(energy) >= 8
+    energy = [n for n in payloads if payloads[n]["push_type"] == "device_event"]
+    topology = [n for n in payloads if payloads[n]["push_type"] == "topology_changed"]
+    assert energy and topology and len(energy) + len(topology) >= 8
     for name in energy:
         assert parse_webhook(payloads[name], now=NOW).control.kind == "other"  # type: ignore[union-attr]
+    for name in topology:  # the watcher hands these to the topology refresher
+        control = parse_webhook(payloads[name], now=NOW).control
+        assert control is not None and control.kind == "topology" and control.home_id, name
 
 
 # -- crafted webhook payloads for every security push family ----------------------------------------
