@@ -37,6 +37,7 @@ from bot.control.security_common import (
     unpack,
 )
 from bot.domain.captions import local_time
+from bot.domain.permissions import Action
 from bot.i18n import N_, Translate
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import NetatmoError
@@ -98,12 +99,12 @@ BUTTONS = picker_buttons(
 )
 
 
-@menu.looks_at_home(BUTTONS, "home", args=(HOME_ARG,), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
     return await home_screen(press, render)
 
 
-@menu.looks_at_home(BUTTONS, "c", args=(HOME_ARG, DEVICE_ARG), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("c", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _camera(press: Press) -> Outcome:
     try:
         link_id = await press_link(press)
@@ -126,7 +127,9 @@ async def _monitoring(press: Press) -> Outcome:
     return await set_camera_monitoring(press, draw=draw)
 
 
-@menu.looks_at_home(BUTTONS, "snap", args=(HOME_ARG, DEVICE_ARG), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction(
+    "snap", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL
+)
 async def _snapshot(press: Press) -> Outcome:
     """A live still through the camera's own URL (Welcome and Presence); WebRTC cameras need /live."""
     _ = press.tr
@@ -152,7 +155,7 @@ async def _snapshot(press: Press) -> Outcome:
     return Outcome(answer=_("Snapshot sent."))
 
 
-@menu.looks_at_home(BUTTONS, "ev", args=(HOME_ARG, DEVICE_ARG), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("ev", args=(HOME_ARG, DEVICE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _last_events(press: Press) -> Outcome:
     _ = press.tr
     gateway = gateway_of(press.services)

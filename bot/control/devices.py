@@ -33,6 +33,7 @@ from bot.control.security_common import (
     press_link,
     who,
 )
+from bot.domain.permissions import Action
 from bot.i18n import N_, Translate
 from bot.netatmo import devices as netatmo_devices
 from bot.netatmo.devices import BRIGHTNESS_STEPS, POSITION_STEPS, SHUTTER_STOP, Device
@@ -131,7 +132,7 @@ BUTTONS = Buttons(
 )
 
 
-@menu.looks_at_home(BUTTONS, "home", args=(HOME_ARG,), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
     try:
         _link_id, devices = await _devices(press)
@@ -140,7 +141,7 @@ async def _home(press: Press) -> Outcome:
     return Outcome(edit=list_screen(press.tr, press.args[0], devices))
 
 
-@menu.looks_at_home(BUTTONS, "d", args=(HOME_ARG, DEVICE), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("d", args=(HOME_ARG, DEVICE), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _device(press: Press) -> Outcome:
     try:
         _link_id, devices = await _devices(press)

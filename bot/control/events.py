@@ -18,7 +18,6 @@ from telegram.ext import Application, CommandHandler
 from bot.chat import callbacks
 from bot.chat.buttons import Edit, Outcome, Press
 from bot.chat.common import Context
-from bot.control import menu
 from bot.control.security_common import (
     HOME_ARG,
     VIEW_REFUSAL,
@@ -31,6 +30,7 @@ from bot.control.security_common import (
 )
 from bot.domain.captions import headline, local_time
 from bot.domain.events import SecurityEvent
+from bot.domain.permissions import Action
 from bot.i18n import N_, Translate
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import NetatmoError
@@ -147,17 +147,17 @@ BUTTONS = picker_buttons(
 )
 
 
-@menu.looks_at_home(BUTTONS, "home", args=(HOME_ARG,), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
     return await _show(press, 0)
 
 
-@menu.looks_at_home(BUTTONS, "p", args=(HOME_ARG, PAGE_ARG), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("p", args=(HOME_ARG, PAGE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _page(press: Press) -> Outcome:
     return await _show(press, int(press.args[1]))
 
 
-@menu.looks_at_home(BUTTONS, "pic", args=(HOME_ARG, PAGE_ARG), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("pic", args=(HOME_ARG, PAGE_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _pictures(press: Press) -> Outcome:
     _ = press.tr
     try:

@@ -45,6 +45,7 @@ from bot.control.heating_press import (
     several_homes,
 )
 from bot.domain import heating as rules
+from bot.domain.permissions import Action
 from bot.i18n import Translate
 from bot.linking import texts as link_texts
 from bot.netatmo import heating as api
@@ -64,7 +65,7 @@ async def _picker(press: Press) -> Outcome:
     return Outcome(edit=edit(screens.picker(press.tr, [(h.id, h.name) for h in homes])))
 
 
-@menu.looks_at_home(BUTTONS, screens.HOME, args=(HOME_ARG,), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction(screens.HOME, args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _show_home(press: Press) -> Outcome:
     try:
         _link_id, home = await load(press)
@@ -83,7 +84,9 @@ async def _choose_mode_duration(press: Press) -> Outcome:
     return Outcome(edit=edit(screens.mode_duration_screen(press.tr, home, press.args[1])))
 
 
-@menu.looks_at_home(BUTTONS, screens.SCHEDULES, args=(HOME_ARG,), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction(
+    screens.SCHEDULES, args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL
+)
 async def _show_schedules(press: Press) -> Outcome:
     try:
         _link_id, home = await load(press)
@@ -92,7 +95,9 @@ async def _show_schedules(press: Press) -> Outcome:
     return Outcome(edit=edit(screens.schedules_screen(press.tr, home)))
 
 
-@menu.looks_at_home(BUTTONS, screens.ROOM, args=(HOME_ARG, ROOM_ARG), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction(
+    screens.ROOM, args=(HOME_ARG, ROOM_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL
+)
 async def _show_room(press: Press) -> Outcome:
     try:
         _link_id, home = await load(press)
@@ -261,7 +266,9 @@ async def _room_write(press: Press, mode: str, temp: float | None, choice: str |
 # -- charts ---------------------------------------------------------------------------------------
 
 
-@menu.looks_at_home(BUTTONS, screens.CHART, args=(HOME_ARG, ROOM_ARG, SPAN_ARG), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction(
+    screens.CHART, args=(HOME_ARG, ROOM_ARG, SPAN_ARG), permission=Action.VIEW, refusal=VIEW_REFUSAL
+)
 async def _room_chart(press: Press) -> Outcome:
     _ = press.tr
     week = press.args[2] == screens.WEEK
@@ -290,7 +297,7 @@ async def _room_chart(press: Press) -> Outcome:
     return Outcome()
 
 
-@menu.looks_at_home(BUTTONS, screens.BOILER, args=(HOME_ARG,), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction(screens.BOILER, args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _boiler_chart(press: Press) -> Outcome:
     _ = press.tr
     now = screens.now_utc()

@@ -104,15 +104,6 @@ def changes_home(
     )
 
 
-def looks_at_home(
-    buttons: Buttons, *names: str, args: tuple[callbacks.Arg, ...], refusal: str
-) -> Callable[[Call], Call]:
-    """Declare buttons that only read a home through Netatmo: any member may press them (others get
-    `refusal`), run outside the checks' transaction (Netatmo is slow), nothing to audit. The reading
-    counterpart of `changes_home`."""
-    return buttons.outside_transaction(*names, args=args, permission=Action.VIEW, refusal=refusal)
-
-
 async def known_home(press: Press, session: AsyncSession) -> str:
     """The home named first in the callback data, as long as the bot knows it (membership is checked
     next, by the pipeline): how every control feature's buttons name their home."""

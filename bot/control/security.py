@@ -50,6 +50,7 @@ from bot.control.security_common import (
     unpack,
     who,
 )
+from bot.domain.permissions import Action
 from bot.i18n import N_, Translate
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import NetatmoError
@@ -165,8 +166,8 @@ SECURITY_BUTTONS = Buttons(
 )
 
 
-@menu.looks_at_home(BUTTONS, "home", args=(HOME_ARG,), refusal=VIEW_REFUSAL)
-@menu.looks_at_home(SECURITY_BUTTONS, "home", args=(HOME_ARG,), refusal=VIEW_REFUSAL)
+@BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
+@SECURITY_BUTTONS.outside_transaction("home", args=(HOME_ARG,), permission=Action.VIEW, refusal=VIEW_REFUSAL)
 async def _home(press: Press) -> Outcome:
     return await home_screen(press, render)
 

@@ -20,7 +20,7 @@ from bot.chat.buttons import Buttons, Edit, Outcome, Press
 from bot.chat.common import Context, services, tr
 from bot.chat.netatmo_errors import RELINK_DATA, explain
 from bot.control import menu
-from bot.domain.permissions import Membership
+from bot.domain.permissions import Action, Membership
 from bot.domain.status import problem_text, status_text
 from bot.i18n import N_, Translate
 from bot.netatmo.errors import MissingScope, NetatmoError
@@ -59,8 +59,11 @@ async def home_screen(
     return Edit(status_text(_, state, datetime.now(UTC)), menu.navigation_keyboard(_, home.id))
 
 
-@menu.looks_at_home(
-    BUTTONS, menu.ENTRY, args=(menu.HOME_ARG,), refusal=N_("Only members of this home can see its status.")
+@BUTTONS.outside_transaction(
+    menu.ENTRY,
+    args=(menu.HOME_ARG,),
+    permission=Action.VIEW,
+    refusal=N_("Only members of this home can see its status."),
 )
 async def _show_home(press: Press) -> Outcome:
     assert press.home is not None
