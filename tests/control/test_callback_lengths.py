@@ -18,8 +18,6 @@ from bot.control.security_common import pack
 from bot.domain import heating as rules
 from bot.netatmo.security import CAMERA_TYPES
 
-OWN_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "netatmo"
-
 
 def _dicts(value: Any) -> Iterator[dict[str, Any]]:
     if isinstance(value, dict):
@@ -32,7 +30,7 @@ def _dicts(value: Any) -> Iterator[dict[str, Any]]:
 
 
 def _homes(fixtures_dir: Path) -> list[dict[str, Any]]:
-    files = [*fixtures_dir.rglob("*.json"), *OWN_FIXTURES.glob("*.json")]
+    files = list(fixtures_dir.rglob("*.json"))
     found: list[dict[str, Any]] = []
     for path in files:
         if "home" not in path.name:

@@ -1,6 +1,6 @@
 """The /status text of a home, from every captured Netatmo homesdata + homestatus answer we have.
 
-The fixtures are real (redacted) answers copied into tests/fixtures/netatmo/; each pair is joined by
+The fixtures are real (redacted) answers in tests/fixtures/netatmo/; each pair is joined by
 `bot.netatmo.status.parse_home` and rendered by `bot.domain.status.status_text`.
 """
 
@@ -32,12 +32,16 @@ BIG_HOME = "aaaaaaaaaaabbbbbbbbbbccc"
 _ = translator(None)
 
 
+PATHS = {path.name: path for path in FIXTURES.rglob("*.json")}  # names are unique across the folders
+
+
 def body(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())["body"]
+    """The answer's body; an error answer has none, and must render as a home without status."""
+    return json.loads(PATHS[name].read_text()).get("body") or {}
 
 
-TOPOLOGIES = sorted(p.name for p in FIXTURES.glob("home*data*.json"))
-STATUSES = sorted(p.name for p in FIXTURES.glob("home*status*.json"))
+TOPOLOGIES = sorted(name for name in PATHS if name.startswith("home") and "data" in name)
+STATUSES = sorted(name for name in PATHS if name.startswith("home") and "status" in name)
 
 
 def render(topology: str, status: str, home_id: str) -> str:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiortc import RTCPeerConnection
 
 from standins.netatmo_sim import Simulator
@@ -29,9 +28,7 @@ from standins.netatmo_sim.world.device_fields import initial_state, status_of, t
 from standins.netatmo_sim.world.device_types import DEVICE_TYPES
 from standins.netatmo_sim.world.model import Device
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "netatmo" / "fixtures"
-
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"Netatmo fixtures not found at {FIXTURES}")
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "netatmo"  # real answers
 
 ENVELOPE_KEYS = {"status", "time_exec", "time_server", "body"}
 # Module types the world has that no topology/status fixture covers (no real capture exists).
