@@ -169,8 +169,11 @@ def _int(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**62:
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 19:
-        return int(value)
+    if isinstance(value, str) and len(value) < 19:
+        digits = value.strip().lstrip("-")
+        # ASCII only: "²" and other Unicode digits pass isdigit() but not int()
+        if digits.isascii() and digits.isdigit():
+            return int(value)
     return None
 
 

@@ -428,3 +428,10 @@ def test_same_happening_needs_an_id_of_ours_on_one_side() -> None:
     assert not same_happening(replace(polled, time=NOW + 400), pushed)
     assert not same_happening(replace(polled, kind=Kind.CO), pushed)
     assert not same_happening(replace(polled, device_id="sd2"), pushed)
+
+
+def test_a_unicode_digit_in_a_number_field_is_no_number() -> None:
+    """ "²" passes str.isdigit() but not int(): a push carrying it keeps the receive time, it does not fail
+    the batch it came in."""
+    parsed = parse_webhook({"push_type": "NACamera-person", "time": "²", "event_time": "-⁵"}, now=NOW)
+    assert parsed.control is not None and parsed.control.kind == "incomplete"
