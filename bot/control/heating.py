@@ -13,13 +13,13 @@ import html
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Outcome, Press
-from bot.chat.common import Context, command_sender, services
+from bot.chat.common import Context, Sender, command, services
 from bot.chat.netatmo_errors import explain
 from bot.control import charts, menu
 from bot.control import heating_screens as screens
@@ -325,11 +325,9 @@ async def _boiler_chart(press: Press) -> Outcome:
 # -- the command ----------------------------------------------------------------------------------
 
 
-async def heating_command(update: Update, context: Context) -> None:
+@command
+async def heating_command(sender: Sender, context: Context) -> None:
     """/heating: the home's heating screen, or a picker when the user belongs to several homes."""
-    sender = await command_sender(update, context)
-    if sender is None:
-        return
     message, _ = sender.message, sender.tr
     svc = services(context)
     homes, membership = await menu.homes_of(svc, sender.user.id)
