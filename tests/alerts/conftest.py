@@ -20,12 +20,12 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import aiohttp
 import pytest
@@ -195,6 +195,16 @@ async def _seed_chats(sessions: async_sessionmaker[AsyncSession], chats: Sequenc
 async def _deliveries(sessions: async_sessionmaker[AsyncSession]) -> list[Delivery]:
     async with sessions() as session:
         return list((await session.execute(select(Delivery).order_by(Delivery.id))).scalars())
+
+
+async def _all_sent(sessions: async_sessionmaker[AsyncSession]) -> list[Delivery]:
+    """The deliveries once every one of them is sent (waiting up to 30 seconds)."""
+    async with asyncio.timeout(30):
+        while True:
+            rows = await _deliveries(sessions)
+            if all(r.state == "sent" for r in rows):
+                return rows
+            await asyncio.sleep(0.1)
 
 
 @dataclass
@@ -431,6 +441,12 @@ def deliveries() -> Callable[..., Any]:
 
 
 @pytest.fixture
+def all_sent() -> Callable[..., Any]:
+    """`rows = await all_sent(sessions)`: see `_all_sent`."""
+    return _all_sent
+
+
+@pytest.fixture
 def jpeg() -> Callable[..., bytes]:
     return _jpeg
 
@@ -444,6 +460,32 @@ def running_worker() -> Callable[..., Any]:
 @pytest.fixture
 def image_gateway() -> type[FakeImageGateway]:
     return FakeImageGateway
+
+
+class Polled(NamedTuple):
+    services: Services
+    gateway: FakePollGateway
+    sessions: Sessions
+
+
+@pytest.fixture
+def polled_home(
+    sqlite_url: str, database: Any, seed_home: Any
+) -> Callable[..., AbstractAsyncContextManager[Polled]]:
+    """`async with polled_home(**seed_home_arguments) as polled`: a seeded database and Services (public
+    https URL) whose Netatmo is a FakePollGateway."""
+
+    @asynccontextmanager
+    async def start(**seed: Any) -> AsyncIterator[Polled]:
+        settings = Settings(_env_file=None, public_url="https://bot.example.com")  # type: ignore[call-arg]
+        async with database(sqlite_url) as sessions, aiohttp.ClientSession() as http:
+            await seed_home(sessions, **seed)
+            services = Services(settings, sessions, TokenCipher(Fernet.generate_key()), http)
+            gateway = FakePollGateway(sessions=sessions)
+            services.netatmo = gateway  # type: ignore[assignment]
+            yield Polled(services, gateway, sessions)
+
+    return start
 
 
 @pytest.fixture

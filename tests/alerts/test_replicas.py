@@ -27,7 +27,7 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
     tmp_path: Path,
     add_event: Any,
     bot_processes: Any,
-    deliveries: Any,
+    all_sent: Any,
     delivery_event: Any,
     seed_chats: Any,
     free_port: Any,
@@ -66,15 +66,7 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
         sent_by_victim = victim.log().count("alert_sent")
         total = EVENTS * len(chats)
         await bot_processes.wait_for_messages(emulator, chats, total, timeout=60)
-
-        async def all_recorded() -> list[Any]:
-            while True:
-                rows = await deliveries(sessions)
-                if all(r.state == "sent" for r in rows):
-                    return rows
-                await asyncio.sleep(0.1)
-
-        rows = await asyncio.wait_for(all_recorded(), timeout=30)
+        rows = await all_sent(sessions)
         await asyncio.sleep(1.0)  # a late duplicate would show up here
     finally:
         for replica in replicas:
