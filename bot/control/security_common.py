@@ -17,7 +17,7 @@ from telegram.constants import ChatType, ParseMode
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
-from bot.chat.common import Context, command_sender, services
+from bot.chat.common import CommandCallback, Context, command_sender, services
 from bot.chat.netatmo_errors import explain, relink_keyboard
 from bot.control import menu
 from bot.control.menu import known_home
@@ -159,6 +159,18 @@ def picker_buttons(feature: str, invalid: str, prompt: str) -> Buttons:
         return await home_list(press, feature, prompt)
 
     return buttons
+
+
+def picker_feature(
+    feature: str, render: Render, invalid: str, prompt: str
+) -> tuple[CommandCallback, Buttons]:
+    """The command of a control feature that opens with the home picker (see command_screen) and its
+    Buttons (see picker_buttons), both asking `prompt`."""
+
+    async def on_command(update: Update, context: Context) -> None:
+        await command_screen(update, context, feature, render, prompt)
+
+    return on_command, picker_buttons(feature, invalid, prompt)
 
 
 async def home_screen(press: Press, render: Render) -> Outcome:
