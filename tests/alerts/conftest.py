@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +44,7 @@ from bot.config import Settings
 from bot.domain.events import Kind, SecurityEvent, Severity, SnapshotRef
 from bot.netatmo.errors import NetatmoUnavailable
 from bot.services import Services
+from bot.storage import migrate
 from bot.storage.crypto import TokenCipher
 from bot.storage.engine import create_engine, create_session_factory
 from bot.storage.models import (
@@ -438,6 +439,39 @@ def seed_chats() -> Callable[..., Any]:
 @pytest.fixture
 def deliveries() -> Callable[..., Any]:
     return _deliveries
+
+
+@pytest.fixture
+async def migrated() -> AsyncIterator[Callable[[str, Sequence[int]], Awaitable[Sessions]]]:
+    """`sessions = await migrated(url, private_chats)`: the database at `url` migrated to the newest
+    schema and seeded with these private chats (see `_seed_chats`), and sessions on it (the engines are
+    disposed of after the test)."""
+    engines = []
+
+    async def open_(url: str, private_chats: Sequence[int]) -> Sessions:
+        await migrate.upgrade(url)
+        engines.append(create_engine(url))
+        sessions = create_session_factory(engines[-1])
+        await _seed_chats(sessions, [(chat, "private") for chat in private_chats])
+        return sessions
+
+    yield open_
+    for engine in engines:
+        await engine.dispose()
+
+
+@pytest.fixture
+def add_burst(add_event: Any) -> Callable[[Sessions, str, int, Sequence[int]], Awaitable[None]]:
+    """`await add_burst(sessions, prefix, count, chat_ids)`: `count` events written the way intake writes
+    them, 100 s apart so none are grouped, each delivered to every chat."""
+
+    async def add(sessions: Sessions, prefix: str, count: int, chat_ids: Sequence[int]) -> None:
+        for i in range(count):
+            await add_event(
+                sessions, _delivery_event(f"{prefix}{i:03d}", time=1_700_000_000 + 100 * i), chat_ids
+            )
+
+    return add
 
 
 @pytest.fixture

@@ -7,36 +7,27 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.storage import migrate
-from bot.storage.engine import create_engine, create_session_factory
-
 BURST = 200
 
 
 async def test_kill_9_mid_burst_then_restart_loses_nothing(
     emulator: Any,
     tmp_path: Path,
-    add_event: Any,
+    add_burst: Any,
     bot_processes: Any,
     all_sent: Any,
-    delivery_event: Any,
-    seed_chats: Any,
+    migrated: Any,
 ) -> None:
     url = f"sqlite+aiosqlite:///{(tmp_path / 'bot.db').as_posix()}"
-    await migrate.upgrade(url)
-    engine = create_engine(url)
-    sessions = create_session_factory(engine)
     user = emulator.add_user("Owner")
     chat = emulator.private_chat(user).id
-    await seed_chats(sessions, [(chat, "private")])
+    sessions = await migrated(url, [chat])
     key = bot_processes.new_key()
 
     first = bot_processes.start(emulator, url, tmp_path, key, "first")
     try:
         await bot_processes.wait_started(first)
-        # The burst, written the way intake writes it; events 100 s apart so none are grouped.
-        for i in range(BURST):
-            await add_event(sessions, delivery_event(f"burst{i:03d}", time=1_700_000_000 + 100 * i), [chat])
+        await add_burst(sessions, "burst", BURST, [chat])
         await bot_processes.wait_for_messages(emulator, [chat], 40, timeout=30)
         first.kill()
     finally:
@@ -52,7 +43,6 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(
         await asyncio.sleep(1.0)  # anything still to come would be a duplicate: give it the chance
     finally:
         await second.stop()
-        await engine.dispose()
 
     messages = emulator.messages(chat)
     assert len(rows) == BURST
