@@ -517,11 +517,19 @@ class Family(NamedTuple):
 @pytest.fixture
 async def family(emulator: Any, simulator: Any, start_bot: StartBot, link_user: Any) -> Family:
     """The control and subscription tests' common start, built in one place so both start alike."""
-    runtime = await start_bot(emulator, simulator)
-    anna, bob = emulator.add_user("Anna"), emulator.add_user("Bob")
-    await link_user(emulator, anna)
-    group = emulator.add_group("Family", [anna, bob])
+    runtime, (anna, bob), group = await _family_group(emulator, simulator, start_bot, link_user, "Bob")
     return Family(runtime, anna, bob, group)
+
+
+async def _family_group(
+    emulator: Any, simulator: Any, start_bot: StartBot, link_user: Any, *others: str
+) -> tuple[Any, list[Any], Any]:
+    """(runtime, [Anna, *others], group): a running bot, Anna linked to the demo account, the `others`
+    not linked, and all of them in the group chat "Family"."""
+    runtime = await start_bot(emulator, simulator)
+    people = [emulator.add_user(name) for name in ("Anna", *others)]
+    await link_user(emulator, people[0])
+    return runtime, people, emulator.add_group("Family", people)
 
 
 # -- a family to test roles with ---------------------------------------------------------------------
@@ -544,10 +552,9 @@ async def roles_family(emulator: Any, simulator: Any, start_bot: StartBot, link_
     from bot.storage.telegram import save_chat
     from standins.netatmo_sim.world.demo import HOME_ONE_ID
 
-    runtime = await start_bot(emulator, simulator)
-    anna, bob, carl = emulator.add_user("Anna"), emulator.add_user("Bob"), emulator.add_user("Carl")
-    await link_user(emulator, anna)
-    group = emulator.add_group("Family", [anna, bob, carl])
+    runtime, (anna, bob, carl), group = await _family_group(
+        emulator, simulator, start_bot, link_user, "Bob", "Carl"
+    )
     async with runtime.services.sessions.begin() as session:
         await save_chat(session, group.id, "group", "Family")
         await subscriptions_repo.subscribe(session, group.id, HOME_ONE_ID, anna.id)

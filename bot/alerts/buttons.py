@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ from bot.alerts.render import (
     unpack_device,
 )
 from bot.chat import callbacks
-from bot.chat.buttons import Buttons, InvalidPress, Outcome, Press
+from bot.chat.buttons import Buttons, Call, InvalidPress, Outcome, Press
 from bot.chat.netatmo_errors import explain
 from bot.domain.permissions import Action
 from bot.domain.schedule import local_clock
@@ -158,21 +159,25 @@ def _monitoring_refused(press: Press) -> dict[str, Any]:
     return {"device_id": unpack_device(press.args[1]), "reason": "role", "role": press.role.value}
 
 
-@BUTTONS.outside_transaction(
-    MONITORING_OFF,
-    args=(HOME, DEVICE),
-    permission=Action.MONITORING,
-    audit="alert.monitoring_off",
-    refusal=N_("Only the home's owners and admins can turn monitoring off."),
-    refusal_detail=_monitoring_refused,
+def _monitoring_switch(action: str, audit: str, refusal: str) -> Callable[[Call], Call]:
+    """Declare one of the alert's monitoring buttons (home and device in its data)."""
+    return BUTTONS.outside_transaction(
+        action,
+        args=(HOME, DEVICE),
+        permission=Action.MONITORING,
+        audit=audit,
+        refusal=refusal,
+        refusal_detail=_monitoring_refused,
+    )
+
+
+@_monitoring_switch(
+    MONITORING_OFF, "alert.monitoring_off", N_("Only the home's owners and admins can turn monitoring off.")
 )
-@BUTTONS.outside_transaction(
+@_monitoring_switch(
     MONITORING_ON,
-    args=(HOME, DEVICE),
-    permission=Action.MONITORING,
-    audit="alert.monitoring_on",
-    refusal=N_("Only people who linked their Netatmo account to this home can turn monitoring on."),
-    refusal_detail=_monitoring_refused,
+    "alert.monitoring_on",
+    N_("Only people who linked their Netatmo account to this home can turn monitoring on."),
 )
 async def _monitoring(press: Press) -> Outcome:
     """The alert's monitoring toggle: sets the state the button offered, then flips the button."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NamedTuple
 
 from telegram import CallbackQuery, Chat, Message, Update, User
@@ -63,3 +65,20 @@ async def command_sender(update: Update, context: Context) -> Sender | None:
         return None
     await remember(update, context)
     return Sender(user, message, tr(update))
+
+
+CommandBody = Callable[[Sender, Context], Awaitable[None]]
+CommandCallback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def command(body: CommandBody) -> CommandCallback:
+    """A command handler that starts as every command does (see command_sender) and then runs `body`
+    with the Sender; an update with no one to answer is ignored."""
+
+    @functools.wraps(body)
+    async def handler(update: Update, context: Context) -> None:
+        sender = await command_sender(update, context)
+        if sender is not None:
+            await body(sender, context)
+
+    return handler

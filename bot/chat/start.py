@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CommandHandler
 
-from bot.chat.common import Context, command_sender, tr
+from bot.chat.common import Context, Sender, command, tr
 from bot.i18n import Translate
 
 # Plain data, not signed: it only starts /link for whoever presses it (handled in bot/linking/chat.py).
@@ -58,10 +58,8 @@ def help_text(_: Translate) -> str:
     )
 
 
-async def start(update: Update, context: Context) -> None:
-    sender = await command_sender(update, context)
-    if sender is None:
-        return
+@command
+async def start(sender: Sender, context: Context) -> None:
     user, message, _ = sender
     chat = sender.chat
     in_group = chat.type != ChatType.PRIVATE

@@ -11,11 +11,10 @@ import html
 import logging
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, CommandHandler
 
 from bot.chat.buttons import Edit, Outcome, Press
-from bot.chat.common import Context
 from bot.control import menu
 from bot.control.events import home_names, send_album
 from bot.control.security_common import (
@@ -26,12 +25,11 @@ from bot.control.security_common import (
     VIEW_REFUSAL,
     button,
     camera_state,
-    command_screen,
     failed,
     gateway_of,
     home_screen,
     pack,
-    picker_buttons,
+    picker_feature,
     press_link,
     set_camera_monitoring,
     unpack,
@@ -90,12 +88,11 @@ async def render(svc: Services, link_id: int, home_id: str, _: Translate) -> Edi
     return list_screen(_, await netatmo_security.security_view(gateway_of(svc), link_id, home_id))
 
 
-async def cameras_command(update: Update, context: Context) -> None:
-    await command_screen(update, context, FEATURE, render, N_("Cameras of which home?"))
-
-
-BUTTONS = picker_buttons(
-    FEATURE, N_("This button is not valid any more. Send /cameras again."), N_("Cameras of which home?")
+cameras_command, BUTTONS = picker_feature(
+    FEATURE,
+    render,
+    N_("This button is not valid any more. Send /cameras again."),
+    N_("Cameras of which home?"),
 )
 
 

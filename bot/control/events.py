@@ -11,21 +11,19 @@ import html
 import logging
 from collections.abc import Mapping, Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Edit, Outcome, Press
-from bot.chat.common import Context
 from bot.control.security_common import (
     HOME_ARG,
     VIEW_REFUSAL,
     button,
-    command_screen,
     failed,
     gateway_of,
-    picker_buttons,
+    picker_feature,
     press_link,
 )
 from bot.domain.captions import headline, local_time
@@ -138,12 +136,8 @@ async def send_album(
     return len(pictures)
 
 
-async def events_command(update: Update, context: Context) -> None:
-    await command_screen(update, context, FEATURE, render, N_("Events of which home?"))
-
-
-BUTTONS = picker_buttons(
-    FEATURE, N_("This button is not valid any more. Send /events again."), N_("Events of which home?")
+events_command, BUTTONS = picker_feature(
+    FEATURE, render, N_("This button is not valid any more. Send /events again."), N_("Events of which home?")
 )
 
 

@@ -13,13 +13,13 @@ import html
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Outcome, Press
-from bot.chat.common import Context, command_sender, services
+from bot.chat.common import Context, Sender, command, services
 from bot.chat.netatmo_errors import explain
 from bot.control import charts, menu
 from bot.control import heating_screens as screens
@@ -325,22 +325,19 @@ async def _boiler_chart(press: Press) -> Outcome:
 # -- the command ----------------------------------------------------------------------------------
 
 
-async def heating_command(update: Update, context: Context) -> None:
+@command
+async def heating_command(sender: Sender, context: Context) -> None:
     """/heating: the home's heating screen, or a picker when the user belongs to several homes."""
-    sender = await command_sender(update, context)
-    if sender is None:
-        return
     message, _ = sender.message, sender.tr
-    svc = services(context)
-    homes, membership = await menu.homes_of(svc, sender.user.id)
-    if not homes or svc.netatmo is None:
-        await message.reply_text(link_texts.not_linked_text(_))
+    found = await menu.linked_homes(sender, services(context))
+    if found is None:
         return
+    homes, membership, gateway = found
     if len(homes) > 1:
         text, keyboard = screens.picker(_, [(home.id, home.name) for home in homes])
         await message.reply_text(text, reply_markup=keyboard)
         return
-    text, first = await _first_screen(_, svc.netatmo, homes[0].id, membership.link_id if membership else None)
+    text, first = await _first_screen(_, gateway, homes[0].id, membership.link_id if membership else None)
     await message.reply_text(text, reply_markup=first, parse_mode=ParseMode.HTML)
 
 

@@ -11,13 +11,13 @@ import html
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press, home_from_arg
-from bot.chat.common import Context, command_sender, services
+from bot.chat.common import Context, Sender, command, services
 from bot.domain.audit_text import log_line
 from bot.domain.permissions import Action, allowed, refusal
 from bot.i18n import N_, Translate
@@ -50,10 +50,8 @@ async def log_page(session: AsyncSession, home: Home, offset: int, _: Translate)
     return Edit("\n".join([title, *lines]), InlineKeyboardMarkup([row]) if row else None)
 
 
-async def log_command(update: Update, context: Context) -> None:
-    sender = await command_sender(update, context)
-    if sender is None:
-        return
+@command
+async def log_command(sender: Sender, context: Context) -> None:
     user, message, _ = sender
     chat = sender.chat
     own = chat.type == ChatType.PRIVATE and chat.id == user.id

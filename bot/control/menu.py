@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Call, InvalidPress, Press
-from bot.chat.common import Context, command_sender, services
+from bot.chat.common import Context, Sender, command_sender, services
 from bot.domain.permissions import Action, Membership
 from bot.i18n import Translate
 from bot.linking import texts as link_texts
@@ -128,6 +128,18 @@ async def homes_of(svc: Services, user_id: int) -> tuple[list[Home], Membership 
         homes = await homes_repo.member_homes(session, user_id)
         membership = await homes_repo.membership(session, homes[0].id, user_id) if len(homes) == 1 else None
     return homes, membership
+
+
+async def linked_homes(
+    sender: Sender, svc: Services
+) -> tuple[list[Home], Membership | None, NetatmoGateway] | None:
+    """The sender's homes and membership (see homes_of) and the Netatmo gateway to reach them; None,
+    after answering how to link, when they belong to no home or the bot has no Netatmo gateway."""
+    homes, membership = await homes_of(svc, sender.user.id)
+    if not homes or svc.netatmo is None:
+        await sender.message.reply_text(link_texts.not_linked_text(sender.tr))
+        return None
+    return homes, membership, svc.netatmo
 
 
 async def command_home(update: Update, context: Context, feature: str) -> tuple[Home, Membership] | None:

@@ -17,12 +17,11 @@ import html
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
-from bot.chat.common import Context
 from bot.control import menu
 from bot.control.security_common import (
     CONTROL_REFUSAL,
@@ -36,14 +35,13 @@ from bot.control.security_common import (
     button,
     camera_state,
     changed,
-    command_screen,
     failed,
     gateway_of,
     home_screen,
     in_group,
     known_home,
     pack,
-    picker_buttons,
+    picker_feature,
     press_link,
     security_now,
     set_camera_monitoring,
@@ -148,15 +146,11 @@ def _draw(press: Press) -> Draw:
     return draw
 
 
-async def scenarios_command(update: Update, context: Context) -> None:
-    await command_screen(update, context, FEATURE, render, N_("Which home?"))
-
-
 # -- buttons ---------------------------------------------------------------------------------------
 
 
-BUTTONS = picker_buttons(
-    FEATURE, N_("This button is not valid any more. Send /scenarios again."), N_("Which home?")
+scenarios_command, BUTTONS = picker_feature(
+    FEATURE, render, N_("This button is not valid any more. Send /scenarios again."), N_("Which home?")
 )
 SECURITY_BUTTONS = Buttons(
     "sec",

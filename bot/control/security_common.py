@@ -17,12 +17,11 @@ from telegram.constants import ChatType, ParseMode
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
-from bot.chat.common import Context, command_sender, services
+from bot.chat.common import CommandCallback, Context, command_sender, services
 from bot.chat.netatmo_errors import explain, relink_keyboard
 from bot.control import menu
 from bot.control.menu import known_home
 from bot.i18n import N_, Translate
-from bot.linking import texts as link_texts
 from bot.netatmo import security as netatmo_security
 from bot.netatmo.errors import LinkBroken, MissingScope, NetatmoError, NetatmoUnavailable, NotLinked
 from bot.netatmo.gateway import NetatmoGateway
@@ -116,17 +115,17 @@ async def command_screen(update: Update, context: Context, feature: str, render:
         return
     message, _ = sender.message, sender.tr
     svc = services(context)
-    homes, member = await menu.homes_of(svc, sender.user.id)
-    if not homes or svc.netatmo is None:
-        await message.reply_text(link_texts.not_linked_text(_))
+    found = await menu.linked_homes(sender, svc)
+    if found is None:
         return
+    homes, member, gateway = found
     if len(homes) > 1:
         edit = picker(_, homes, feature, _(prompt))
     else:
         home_id = homes[0].id
         try:
             link_id = member.link_id if member is not None and member.link_id else None
-            link_id = link_id or await svc.netatmo.link_for_home(home_id)
+            link_id = link_id or await gateway.link_for_home(home_id)
             if link_id is None:
                 raise NotLinked("no active link sees this home")
             edit = await render(svc, link_id, home_id, _)
@@ -160,6 +159,18 @@ def picker_buttons(feature: str, invalid: str, prompt: str) -> Buttons:
         return await home_list(press, feature, prompt)
 
     return buttons
+
+
+def picker_feature(
+    feature: str, render: Render, invalid: str, prompt: str
+) -> tuple[CommandCallback, Buttons]:
+    """The command of a control feature that opens with the home picker (see command_screen) and its
+    Buttons (see picker_buttons), both asking `prompt`."""
+
+    async def on_command(update: Update, context: Context) -> None:
+        await command_screen(update, context, feature, render, prompt)
+
+    return on_command, picker_buttons(feature, invalid, prompt)
 
 
 async def home_screen(press: Press, render: Render) -> Outcome:

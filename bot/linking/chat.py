@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
-from bot.chat.common import Context, command_sender, remember, services, tr
+from bot.chat.common import Context, Sender, command, remember, services, tr
 from bot.chat.netatmo_errors import RELINK_DATA, relink_keyboard
 from bot.i18n import N_, translator
 from bot.linking import texts
@@ -197,10 +197,8 @@ async def pasted_redirect(update: Update, context: Context) -> None:
     await notifier.linked(result)
 
 
-async def unlink_command(update: Update, context: Context) -> None:
-    sender = await command_sender(update, context)
-    if sender is None:
-        return
+@command
+async def unlink_command(sender: Sender, context: Context) -> None:
     user, message, _ = sender
     gateway = _gateway(context)
     link = await gateway.link_of_user(user.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -135,15 +135,7 @@ async def complete_link(
     account_id = account_id or pair.netatmo_user_id
     async with gateway.sessions.begin() as session:
         saved = await links.save_link(
-            session,
-            gateway.cipher,
-            user,
-            account_id,
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            expires_at=pair.expires_at,
-            scopes=pair.scopes,
-            now=datetime.now(UTC),
+            session, gateway.cipher, user, account_id, now=datetime.now(UTC), **asdict(pair)
         )
         link_id = saved.link.id
         await save_link_homes(session, user, link_id, homes)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -154,16 +154,7 @@ class TokenStore:
 
     async def _store(self, link_id: int, version: int, pair: TokenPair) -> bool:
         async with self._sessions.begin() as session:
-            stored = await links.store_tokens(
-                session,
-                self._cipher,
-                link_id,
-                version,
-                access_token=pair.access_token,
-                refresh_token=pair.refresh_token,
-                expires_at=pair.expires_at,
-                scopes=pair.scopes,
-            )
+            stored = await links.store_tokens(session, self._cipher, link_id, version, **asdict(pair))
         self.forget(link_id)
         return stored
 

@@ -13,13 +13,13 @@ import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import Application, CommandHandler
 
 from bot.chat import callbacks
 from bot.chat.buttons import Buttons, Edit, Outcome, Press
-from bot.chat.common import Context, command_sender, services, tr
+from bot.chat.common import Context, Sender, command, services
 from bot.domain.permissions import Action, Role, allowed, refusal
 from bot.i18n import N_, Translate
 from bot.storage import audit
@@ -54,10 +54,8 @@ def _own_private_chat(chat_id: int, chat_type: str, user_id: int) -> bool:
     return chat_type == ChatType.PRIVATE and chat_id == user_id
 
 
-async def subscribe_command(update: Update, context: Context) -> None:
-    sender = await command_sender(update, context)
-    if sender is None:
-        return
+@command
+async def subscribe_command(sender: Sender, context: Context) -> None:
     user, message, _ = sender
     chat = sender.chat
     async with services(context).sessions.begin() as session:
@@ -86,7 +84,7 @@ async def subscribe_command(update: Update, context: Context) -> None:
         )
         return
     if len(candidates) == 1:
-        text = await _subscribe_by_command(update, context, candidates[0].id, chat.id)
+        text = await _subscribe_by_command(sender, context, candidates[0].id, chat.id)
         await message.reply_text(text, parse_mode=ParseMode.HTML)
         return
     keyboard = InlineKeyboardMarkup(
@@ -98,11 +96,9 @@ async def subscribe_command(update: Update, context: Context) -> None:
     await message.reply_text(_("Which home's alerts should this chat receive?"), reply_markup=keyboard)
 
 
-async def _subscribe_by_command(update: Update, context: Context, home_id: str, chat_id: int) -> str:
+async def _subscribe_by_command(sender: Sender, context: Context, home_id: str, chat_id: int) -> str:
     """Subscribe after checking the sender, as a button press would be; returns the HTML text to show."""
-    user = update.effective_user
-    assert user is not None
-    _ = tr(update)
+    user, _ = sender.user, sender.tr
     async with services(context).sessions.begin() as session:
         member = await homes_repo.membership(session, home_id, user.id)
         home = await homes_repo.get_home(session, home_id)
@@ -139,10 +135,8 @@ async def _subscribe(
     return text, {"result": result}
 
 
-async def unsubscribe_command(update: Update, context: Context) -> None:
-    sender = await command_sender(update, context)
-    if sender is None:
-        return
+@command
+async def unsubscribe_command(sender: Sender, context: Context) -> None:
     user, message, _ = sender
     chat = sender.chat
     own = _own_private_chat(chat.id, chat.type, user.id)

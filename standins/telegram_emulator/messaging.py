@@ -195,6 +195,18 @@ def _editable(world: World, params: Params) -> SentMessage:
     return message
 
 
+def _edit(world: World, message: SentMessage, method: str, **fields: Any) -> JSON:
+    """Set `fields` of `message` as the edit `method` asks, or refuse as Telegram does when nothing
+    changes; the edited message as the Bot API returns it."""
+    if all(getattr(message, name) == value for name, value in fields.items()):
+        raise bad_request(NOT_MODIFIED)
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.record_edit(method)
+    world.touch()
+    return world.message_api(message)
+
+
 async def edit_message_text(world: World, params: Params) -> JSON:
     message = _editable(world, params)
     if message.text is None:
@@ -204,12 +216,7 @@ async def edit_message_text(world: World, params: Params) -> JSON:
         raise bad_request("message text is empty")
     text, entities = render(raw, params.text("parse_mode"), params.json_list("entities"))
     markup = parse_markup(params)
-    if (text, entities, markup) == (message.text, message.entities, message.reply_markup):
-        raise bad_request(NOT_MODIFIED)
-    message.text, message.entities, message.reply_markup = text, entities, markup
-    message.record_edit("editMessageText")
-    world.touch()
-    return world.message_api(message)
+    return _edit(world, message, "editMessageText", text=text, entities=entities, reply_markup=markup)
 
 
 async def edit_message_caption(world: World, params: Params) -> JSON:
@@ -218,16 +225,14 @@ async def edit_message_caption(world: World, params: Params) -> JSON:
         raise bad_request("there is no caption in the message to edit")
     caption, caption_entities = _caption(params)
     markup = parse_markup(params)
-    if (caption, caption_entities, markup) == (
-        message.caption,
-        message.caption_entities,
-        message.reply_markup,
-    ):
-        raise bad_request(NOT_MODIFIED)
-    message.caption, message.caption_entities, message.reply_markup = caption, caption_entities, markup
-    message.record_edit("editMessageCaption")
-    world.touch()
-    return world.message_api(message)
+    return _edit(
+        world,
+        message,
+        "editMessageCaption",
+        caption=caption,
+        caption_entities=caption_entities,
+        reply_markup=markup,
+    )
 
 
 async def edit_message_media(world: World, params: Params) -> JSON:
@@ -262,12 +267,7 @@ async def edit_message_media(world: World, params: Params) -> JSON:
 async def edit_message_reply_markup(world: World, params: Params) -> JSON:
     message = _editable(world, params)
     markup = parse_markup(params)
-    if markup == message.reply_markup:
-        raise bad_request(NOT_MODIFIED)
-    message.reply_markup = markup
-    message.record_edit("editMessageReplyMarkup")
-    world.touch()
-    return world.message_api(message)
+    return _edit(world, message, "editMessageReplyMarkup", reply_markup=markup)
 
 
 async def delete_message(world: World, params: Params) -> bool:

@@ -19,13 +19,13 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import aiohttp
 import pytest
@@ -44,6 +44,7 @@ from bot.config import Settings
 from bot.domain.events import Kind, SecurityEvent, Severity, SnapshotRef
 from bot.netatmo.errors import NetatmoUnavailable
 from bot.services import Services
+from bot.storage import migrate
 from bot.storage.crypto import TokenCipher
 from bot.storage.engine import create_engine, create_session_factory
 from bot.storage.models import (
@@ -195,6 +196,16 @@ async def _seed_chats(sessions: async_sessionmaker[AsyncSession], chats: Sequenc
 async def _deliveries(sessions: async_sessionmaker[AsyncSession]) -> list[Delivery]:
     async with sessions() as session:
         return list((await session.execute(select(Delivery).order_by(Delivery.id))).scalars())
+
+
+async def _all_sent(sessions: async_sessionmaker[AsyncSession]) -> list[Delivery]:
+    """The deliveries once every one of them is sent (waiting up to 30 seconds)."""
+    async with asyncio.timeout(30):
+        while True:
+            rows = await _deliveries(sessions)
+            if all(r.state == "sent" for r in rows):
+                return rows
+            await asyncio.sleep(0.1)
 
 
 @dataclass
@@ -431,6 +442,45 @@ def deliveries() -> Callable[..., Any]:
 
 
 @pytest.fixture
+async def migrated() -> AsyncIterator[Callable[[str, Sequence[int]], Awaitable[Sessions]]]:
+    """`sessions = await migrated(url, private_chats)`: the database at `url` migrated to the newest
+    schema and seeded with these private chats (see `_seed_chats`), and sessions on it (the engines are
+    disposed of after the test)."""
+    engines = []
+
+    async def open_(url: str, private_chats: Sequence[int]) -> Sessions:
+        await migrate.upgrade(url)
+        engines.append(create_engine(url))
+        sessions = create_session_factory(engines[-1])
+        await _seed_chats(sessions, [(chat, "private") for chat in private_chats])
+        return sessions
+
+    yield open_
+    for engine in engines:
+        await engine.dispose()
+
+
+@pytest.fixture
+def add_burst(add_event: Any) -> Callable[[Sessions, str, int, Sequence[int]], Awaitable[None]]:
+    """`await add_burst(sessions, prefix, count, chat_ids)`: `count` events written the way intake writes
+    them, 100 s apart so none are grouped, each delivered to every chat."""
+
+    async def add(sessions: Sessions, prefix: str, count: int, chat_ids: Sequence[int]) -> None:
+        for i in range(count):
+            await add_event(
+                sessions, _delivery_event(f"{prefix}{i:03d}", time=1_700_000_000 + 100 * i), chat_ids
+            )
+
+    return add
+
+
+@pytest.fixture
+def all_sent() -> Callable[..., Any]:
+    """`rows = await all_sent(sessions)`: see `_all_sent`."""
+    return _all_sent
+
+
+@pytest.fixture
 def jpeg() -> Callable[..., bytes]:
     return _jpeg
 
@@ -444,6 +494,32 @@ def running_worker() -> Callable[..., Any]:
 @pytest.fixture
 def image_gateway() -> type[FakeImageGateway]:
     return FakeImageGateway
+
+
+class Polled(NamedTuple):
+    services: Services
+    gateway: FakePollGateway
+    sessions: Sessions
+
+
+@pytest.fixture
+def polled_home(
+    sqlite_url: str, database: Any, seed_home: Any
+) -> Callable[..., AbstractAsyncContextManager[Polled]]:
+    """`async with polled_home(**seed_home_arguments) as polled`: a seeded database and Services (public
+    https URL) whose Netatmo is a FakePollGateway."""
+
+    @asynccontextmanager
+    async def start(**seed: Any) -> AsyncIterator[Polled]:
+        settings = Settings(_env_file=None, public_url="https://bot.example.com")  # type: ignore[call-arg]
+        async with database(sqlite_url) as sessions, aiohttp.ClientSession() as http:
+            await seed_home(sessions, **seed)
+            services = Services(settings, sessions, TokenCipher(Fernet.generate_key()), http)
+            gateway = FakePollGateway(sessions=sessions)
+            services.netatmo = gateway  # type: ignore[assignment]
+            yield Polled(services, gateway, sessions)
+
+    return start
 
 
 @pytest.fixture

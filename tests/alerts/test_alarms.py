@@ -13,9 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,11 +21,8 @@ from bot.alerts.delivery import DeliveryWorker
 from bot.alerts.inbox import Push
 from bot.alerts.intake import ingest
 from bot.alerts.watcher import IntakeWatcher
-from bot.config import Settings
 from bot.domain.events import Kind
-from bot.services import Services
 from bot.storage import deliveries as outbox
-from bot.storage.crypto import TokenCipher
 from bot.storage.deliveries import Claimed
 from bot.storage.models import Delivery, Event, HomeDevice, Mute, Subscription
 
@@ -73,21 +68,14 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(
-    sqlite_url: str, database: Any, seed_home: Any, poll_gateway: Any
-) -> AsyncIterator[Harness]:
-    settings = Settings(_env_file=None, public_url="https://bot.example.com")  # type: ignore[call-arg]
-    async with database(sqlite_url) as sessions, aiohttp.ClientSession() as http:
-        await seed_home(sessions, chats=(OWNER, GROUP), devices=DEVICES)
-        async with sessions.begin() as session:  # the siren talks through the camera
+async def harness(polled_home: Any) -> AsyncIterator[Harness]:
+    async with polled_home(chats=(OWNER, GROUP), devices=DEVICES) as polled:
+        async with polled.sessions.begin() as session:  # the siren talks through the camera
             await session.execute(
                 update(HomeDevice).where(HomeDevice.device_id == SIREN).values(bridge=CAMERA)
             )
-        services = Services(settings, sessions, TokenCipher(Fernet.generate_key()), http)
-        gateway = poll_gateway(sessions=sessions)
-        services.netatmo = gateway  # type: ignore[assignment]
-        watcher = IntakeWatcher(services, clock=lambda: NOW)
-        yield Harness(watcher, gateway, sessions)
+        watcher = IntakeWatcher(polled.services, clock=lambda: NOW)
+        yield Harness(watcher, polled.gateway, polled.sessions)
 
 
 async def rows(sessions: Sessions) -> list[tuple[str, str, int, bool]]:

@@ -86,6 +86,15 @@ def test_render_alert_groups_and_uses_timezone() -> None:
 # -- end to end -------------------------------------------------------------------------------------
 
 
+async def _answer(
+    emulator: Any, user: Any, alert: Any, data: str | None = None, *, text: str | None = None
+) -> Any:
+    """`user` presses the alert's button (by callback data or label, as `emulator.press_button`);
+    Telegram's answer to the press."""
+    query = await emulator.press_button(user, alert, data, text=text)
+    return await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+
+
 async def setup_group(
     emulator: Any,
     simulator: Any,
@@ -140,8 +149,7 @@ async def test_a_member_may_not_mute_the_group(
 ) -> None:
     runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     for label in ("🔕 Mute this camera 1 h", "🔕 Mute all 30 min"):
-        query = await emulator.press_button(bob, alert, text=label)
-        answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+        answer = await _answer(emulator, bob, alert, text=label)
         assert answer.show_alert and (answer.text or "").startswith(
             "Only the home's owners and admins can mute"
         )
@@ -172,8 +180,7 @@ async def test_a_member_who_never_linked_acknowledges_a_smoke_alarm_for_everyone
     )
     assert [label for label, _data in alert.buttons] == ["✅ I'm on it", "📣 Alert everyone"]
     before = alert.text
-    query = await emulator.press_button(bob, alert, text="✅ I'm on it")
-    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    answer = await _answer(emulator, bob, alert, text="✅ I'm on it")
     assert answer.text == "Everyone here sees that you are on it."
     edited = emulator.messages(group)[-1]
     assert edited.message_id == alert.message_id and edited.edits  # an edit, no new message
@@ -191,8 +198,7 @@ async def test_acknowledging_a_doorbell_ring_keeps_its_picture(
         emulator, simulator, start_bot, link_user, ring, photo=jpeg()
     )
     before = alert.caption
-    query = await emulator.press_button(anna, alert, text="✅ I'm on it")
-    await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    await _answer(emulator, anna, alert, text="✅ I'm on it")
     edited = emulator.messages(group)[-1]
     assert edited.photo_bytes is not None
     assert edited.caption.startswith(before) and "\n✅ Anna is on it (" in edited.caption
@@ -204,8 +210,7 @@ async def test_alert_everyone_sends_a_new_message_that_notifies(
     runtime, _anna, bob, group, alert = await setup_group(
         emulator, simulator, start_bot, link_user, smoke_event()
     )
-    query = await emulator.press_button(bob, alert, text="📣 Alert everyone")
-    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    answer = await _answer(emulator, bob, alert, text="📣 Alert everyone")
     assert answer.text == "Everyone in this chat is alerted."
     loud = await emulator.wait_for_message(group, timeout=TIMEOUT)
     first_line = alert.text.splitlines()[0]
@@ -220,8 +225,7 @@ async def test_owner_mutes_the_camera_and_the_chat_sees_it(
 ) -> None:
     runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     before = datetime.now(UTC)
-    query = await emulator.press_button(anna, alert, text="🔕 Mute this camera 1 h")
-    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    answer = await _answer(emulator, anna, alert, text="🔕 Mute this camera 1 h")
     assert (answer.text or "").startswith("Muted until")
     notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
     rows = await mutes(runtime)
@@ -241,8 +245,7 @@ async def test_owner_mutes_the_camera_and_the_chat_sees_it(
 
 async def test_mute_all_30_minutes(emulator: Any, simulator: Any, start_bot: Any, link_user: Any) -> None:
     runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
-    query = await emulator.press_button(anna, alert, text="🔕 Mute all 30 min")
-    await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    await _answer(emulator, anna, alert, text="🔕 Mute all 30 min")
     notice = await emulator.wait_for_message(group, timeout=TIMEOUT)
     assert notice.text.startswith("🔕 Anna muted all alerts of ")
     rows = await mutes(runtime)
@@ -254,8 +257,7 @@ async def test_monitoring_off_refused_for_a_member(
     emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime, _anna, bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
-    query = await emulator.press_button(bob, alert, text="⏻ Monitoring off")
-    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    answer = await _answer(emulator, bob, alert, text="⏻ Monitoring off")
     assert answer.show_alert
     assert answer.text == "Only the home's owners and admins can turn monitoring off."
     assert await setstate_writes(simulator) == []
@@ -267,8 +269,7 @@ async def test_monitoring_off_by_linked_user_reaches_netatmo(
     emulator: Any, simulator: Any, start_bot: Any, link_user: Any
 ) -> None:
     runtime, anna, _bob, group, alert = await setup_group(emulator, simulator, start_bot, link_user)
-    query = await emulator.press_button(anna, alert, text="⏻ Monitoring off")
-    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    answer = await _answer(emulator, anna, alert, text="⏻ Monitoring off")
     assert answer.text == "Monitoring is off on Garden camera."
     writes = await setstate_writes(simulator)
     assert len(writes) == 1
@@ -284,8 +285,7 @@ async def test_monitoring_off_when_netatmo_fails(
 ) -> None:
     runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot, link_user)
     simulator.world.set_device_online(OUTDOOR_CAMERA_ID, False)
-    query = await emulator.press_button(anna, alert, text="⏻ Monitoring off")
-    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    answer = await _answer(emulator, anna, alert, text="⏻ Monitoring off")
     assert answer.show_alert
     assert "offline" in (answer.text or "")
     assert await audit_rows(runtime) == [(anna.id, "alert.monitoring_off", "error")]
@@ -305,8 +305,7 @@ async def test_forged_alert_buttons(
     emulator: Any, simulator: Any, start_bot: Any, forged: str, link_user: Any
 ) -> None:
     runtime, anna, _bob, _group, alert = await setup_group(emulator, simulator, start_bot, link_user)
-    query = await emulator.press_button(anna, alert, forged)
-    answer = await emulator.wait_for_callback_answer(query, timeout=TIMEOUT)
+    answer = await _answer(emulator, anna, alert, forged)
     assert answer.show_alert and "not valid" in (answer.text or "")
     assert await audit_rows(runtime) == [(anna.id, "alert.button", "denied")]
     assert await mutes(runtime) == []

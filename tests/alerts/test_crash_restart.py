@@ -7,36 +7,27 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.storage import migrate
-from bot.storage.engine import create_engine, create_session_factory
-
 BURST = 200
 
 
 async def test_kill_9_mid_burst_then_restart_loses_nothing(
     emulator: Any,
     tmp_path: Path,
-    add_event: Any,
+    add_burst: Any,
     bot_processes: Any,
-    deliveries: Any,
-    delivery_event: Any,
-    seed_chats: Any,
+    all_sent: Any,
+    migrated: Any,
 ) -> None:
     url = f"sqlite+aiosqlite:///{(tmp_path / 'bot.db').as_posix()}"
-    await migrate.upgrade(url)
-    engine = create_engine(url)
-    sessions = create_session_factory(engine)
     user = emulator.add_user("Owner")
     chat = emulator.private_chat(user).id
-    await seed_chats(sessions, [(chat, "private")])
+    sessions = await migrated(url, [chat])
     key = bot_processes.new_key()
 
     first = bot_processes.start(emulator, url, tmp_path, key, "first")
     try:
         await bot_processes.wait_started(first)
-        # The burst, written the way intake writes it; events 100 s apart so none are grouped.
-        for i in range(BURST):
-            await add_event(sessions, delivery_event(f"burst{i:03d}", time=1_700_000_000 + 100 * i), [chat])
+        await add_burst(sessions, "burst", BURST, [chat])
         await bot_processes.wait_for_messages(emulator, [chat], 40, timeout=30)
         first.kill()
     finally:
@@ -48,19 +39,10 @@ async def test_kill_9_mid_burst_then_restart_loses_nothing(
     try:
         await bot_processes.wait_started(second)
         await bot_processes.wait_for_messages(emulator, [chat], BURST, timeout=60)
-
-        async def all_recorded() -> list[Any]:
-            while True:
-                rows = await deliveries(sessions)
-                if all(r.state == "sent" for r in rows):
-                    return rows
-                await asyncio.sleep(0.1)
-
-        rows = await asyncio.wait_for(all_recorded(), timeout=30)
+        rows = await all_sent(sessions)
         await asyncio.sleep(1.0)  # anything still to come would be a duplicate: give it the chance
     finally:
         await second.stop()
-        await engine.dispose()
 
     messages = emulator.messages(chat)
     assert len(rows) == BURST

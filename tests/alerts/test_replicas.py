@@ -14,9 +14,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot.storage import migrate
-from bot.storage.engine import create_engine, create_session_factory
-
 EVENTS = 100
 LEASE = "3"
 
@@ -25,18 +22,14 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
     emulator: Any,
     postgres_url: str,
     tmp_path: Path,
-    add_event: Any,
+    add_burst: Any,
     bot_processes: Any,
-    deliveries: Any,
-    delivery_event: Any,
-    seed_chats: Any,
+    all_sent: Any,
+    migrated: Any,
     free_port: Any,
 ) -> None:
-    await migrate.upgrade(postgres_url)
-    engine = create_engine(postgres_url)
-    sessions = create_session_factory(engine)
     chats = [emulator.private_chat(emulator.add_user(f"Member{i}")).id for i in range(3)]
-    await seed_chats(sessions, [(c, "private") for c in chats])
+    sessions = await migrated(postgres_url, chats)
     key = bot_processes.new_key()
     replicas = []
     for name in ("a", "b"):
@@ -56,8 +49,7 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
     a, b = replicas
     try:
         await asyncio.gather(bot_processes.wait_started(a), bot_processes.wait_started(b))
-        for i in range(EVENTS):
-            await add_event(sessions, delivery_event(f"r{i:03d}", time=1_700_000_000 + 100 * i), chats)
+        await add_burst(sessions, "r", EVENTS, chats)
         await bot_processes.wait_for_messages(emulator, chats, 60, timeout=30)
         # Kill whichever replica is doing the work right now (a fast replica may drain the outbox alone):
         # the survivor must take over the rows the victim had leased, once their leases expire.
@@ -66,20 +58,11 @@ async def test_two_replicas_share_the_outbox_and_survive_a_kill(
         sent_by_victim = victim.log().count("alert_sent")
         total = EVENTS * len(chats)
         await bot_processes.wait_for_messages(emulator, chats, total, timeout=60)
-
-        async def all_recorded() -> list[Any]:
-            while True:
-                rows = await deliveries(sessions)
-                if all(r.state == "sent" for r in rows):
-                    return rows
-                await asyncio.sleep(0.1)
-
-        rows = await asyncio.wait_for(all_recorded(), timeout=30)
+        rows = await all_sent(sessions)
         await asyncio.sleep(1.0)  # a late duplicate would show up here
     finally:
         for replica in replicas:
             await replica.stop()
-        await engine.dispose()
 
     sent_by_survivor = survivor.log().count("alert_sent")
     assert 0 < sent_by_victim < total, sent_by_victim  # the victim died mid-burst

@@ -8,17 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts.inbox import Push
 from bot.alerts.watcher import IntakeWatcher
-from bot.config import Settings
-from bot.services import Services
-from bot.storage.crypto import TokenCipher
 from bot.storage.deliveries import LocalLease
 from bot.storage.models import Delivery, Event, Home, NetatmoLink
 
@@ -41,19 +36,12 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(
-    sqlite_url: str, database: Any, seed_home: Any, poll_gateway: Any
-) -> AsyncIterator[Harness]:
-    settings = Settings(_env_file=None, public_url="https://bot.example.com")  # type: ignore[call-arg]
-    async with database(sqlite_url) as sessions, aiohttp.ClientSession() as http:
-        await seed_home(sessions, chats=(OWNER, GROUP))
-        services = Services(settings, sessions, TokenCipher(Fernet.generate_key()), http)
-        gateway = poll_gateway(sessions=sessions)
-        services.netatmo = gateway  # type: ignore[assignment]
+async def harness(polled_home: Any) -> AsyncIterator[Harness]:
+    async with polled_home(chats=(OWNER, GROUP)) as polled:
         clock = [NOW]
-        watcher = IntakeWatcher(services, clock=lambda: clock[0])
+        watcher = IntakeWatcher(polled.services, clock=lambda: clock[0])
         assert watcher.register_webhooks  # https public URL
-        yield Harness(watcher, gateway, sessions, clock)
+        yield Harness(watcher, polled.gateway, polled.sessions, clock)
 
 
 def _push(payload: dict[str, Any]) -> Push:

@@ -4,9 +4,11 @@ longer than the deadline ends in the clear failure sentence and no write."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.chat import callbacks
@@ -48,21 +50,28 @@ async def _off(press: Press) -> Outcome:
     return Outcome(answer="Done.", edit=Edit("Monitoring is off."), audits=[press.audit()])
 
 
-async def _start(emulator: Any, simulator: Any, start_bot: Any, link_user: Any) -> tuple[Any, Any]:
-    """The bot with the probe's button besides its own, and Anna linked."""
-    runtime = await start_bot(emulator, simulator, features=(*FEATURES, WPROBE.register))
-    anna = emulator.add_user("Anna")
-    await link_user(emulator, anna)
-    return runtime, anna
+@pytest.fixture
+def open_panel(
+    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+) -> Callable[[int], Awaitable[tuple[Any, Any]]]:
+    """`anna, panel = await open_panel(deadline)`: the bot with the probe's button besides its own, Anna
+    linked, and in her private chat a message with the probe's Off button (write `deadline` seconds)."""
 
+    async def open_(deadline: int) -> tuple[Any, Any]:
+        runtime = await start_bot(emulator, simulator, features=(*FEATURES, WPROBE.register))
+        anna = emulator.add_user("Anna")
+        await link_user(emulator, anna)
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("Off", callback_data=callbacks.encode("wprobe", "off", deadline))]]
+        )
+        chat = emulator.private_chat(anna)
+        await runtime.application.bot.send_message(
+            chat.id, "Garden camera: monitoring on", reply_markup=keyboard
+        )
+        panel = await emulator.wait_for_message(chat, predicate=lambda m: bool(m.buttons), timeout=TIMEOUT)
+        return anna, panel
 
-async def _panel(runtime: Any, emulator: Any, user: Any, deadline: int) -> Any:
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Off", callback_data=callbacks.encode("wprobe", "off", deadline))]]
-    )
-    chat = emulator.private_chat(user)
-    await runtime.application.bot.send_message(chat.id, "Garden camera: monitoring on", reply_markup=keyboard)
-    return await emulator.wait_for_message(chat, predicate=lambda m: bool(m.buttons), timeout=TIMEOUT)
+    return open_
 
 
 async def _storm(simulator: Any, **fault: Any) -> None:
@@ -77,10 +86,9 @@ def _setstates(simulator: Any) -> int:
 
 
 async def test_a_throttled_press_shows_working_then_done_and_writes_once(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, open_panel: Any
 ) -> None:
-    runtime, anna = await _start(emulator, simulator, start_bot, link_user)
-    panel = await _panel(runtime, emulator, anna, 20)
+    anna, panel = await open_panel(20)
     await _storm(simulator, count=3, retry_after=0.3)
     query = await emulator.press_button(anna, panel, text="Off")
     working = await emulator.wait_for_edit(panel, timeout=TIMEOUT)
@@ -93,10 +101,9 @@ async def test_a_throttled_press_shows_working_then_done_and_writes_once(
 
 
 async def test_a_storm_longer_than_the_deadline_ends_in_a_clear_failure(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, open_panel: Any
 ) -> None:
-    runtime, anna = await _start(emulator, simulator, start_bot, link_user)
-    panel = await _panel(runtime, emulator, anna, 2)
+    anna, panel = await open_panel(2)
     await _storm(simulator, seconds=30, retry_after=0.5)
     await emulator.press_button(anna, panel, text="Off")
     await emulator.wait_for_edit(panel, timeout=TIMEOUT)  # working

@@ -185,12 +185,9 @@ async def test_invalid_setpoints_are_explained_and_never_written(
 
 
 async def test_group_notice_and_refusal_of_people_without_a_link(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, family: Any
 ) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
-    await link_user(emulator, anna)
-    group = emulator.add_group("Family", [anna, ben])
+    runtime, anna, bob, group = family
     screen = await open_heating(emulator, anna, group)
 
     for forged in (
@@ -199,12 +196,12 @@ async def test_group_notice_and_refusal_of_people_without_a_link(
         data("setmode", HOME_ONE_ID, "hg", "i"),
         data("sched", HOME_ONE_ID, callbacks.digest(SCHEDULE_HOLIDAYS_ID)),
     ):
-        answer = await answer_of(emulator, ben, screen, forged)
+        answer = await answer_of(emulator, bob, screen, forged)
         assert "owners and admins" in answer, forged
     assert await simulator.write_log() == []
-    refused = [a for a in await audits(runtime) if a.telegram_user_id == ben.id]
+    refused = [a for a in await audits(runtime) if a.telegram_user_id == bob.id]
     assert len(refused) == 4 and {a.outcome for a in refused} == {"denied"}
-    looking = await answer_of(emulator, ben, screen, data("room", HOME_ONE_ID, LIVING_ROOM_ID))
+    looking = await answer_of(emulator, bob, screen, data("room", HOME_ONE_ID, LIVING_ROOM_ID))
     assert "Only members of this home" in looking  # not a member: looking is refused too
 
     await emulator.press_button(anna, screen, data("set", HOME_ONE_ID, LIVING_ROOM_ID, 210, 60))

@@ -134,11 +134,10 @@ async def test_a_failing_home_says_why_under_a_refresh_button(
 
 
 async def test_outsiders_forged_and_expired_presses_change_nothing(
-    emulator: Any, simulator: Any, start_bot: Any, link_user: Any
+    emulator: Any, simulator: Any, anna_linked: Any
 ) -> None:
-    await start_bot(emulator, simulator)
-    anna, eve = emulator.add_user("Anna"), emulator.add_user("Eve")
-    await link_user(emulator, anna, account=SECOND_ACCOUNT)
+    _runtime, anna = await anna_linked(SECOND_ACCOUNT)
+    eve = emulator.add_user("Eve")
     await emulator.send_message(anna, None, "/status")
     status = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
     calls = await homestatus_calls(simulator, SECOND_ACCOUNT)

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from bot.netatmo.oauth import hash_state
@@ -167,61 +168,59 @@ async def test_replayed_and_unknown_states_are_refused(
     assert len(links_after) == 1 and links_after[0].id == links_before[0].id
 
 
-async def test_expired_state_links_nothing(
-    emulator: Any, simulator: Any, start_bot: Any, linking: Any
-) -> None:
+async def _paste(emulator: Any, user: Any, text: str) -> str:
+    """The bot's answer when `user` pastes `text` in their private chat."""
+    await emulator.send_message(user, None, text)
+    return str((await emulator.wait_for_message(emulator.private_chat(user), timeout=TIMEOUT)).text)
+
+
+@pytest.fixture
+async def anna_granted(emulator: Any, simulator: Any, start_bot: Any, linking: Any) -> tuple[Any, Any, Any]:
+    """(runtime, anna, granted): the bot running and Netatmo's consent granted to Anna, not yet redeemed."""
+    runtime = await start_bot(emulator, simulator)
+    anna = emulator.add_user("Anna")
+    return runtime, anna, await linking.grant(emulator, anna)
+
+
+async def test_expired_state_links_nothing(emulator: Any, linking: Any, anna_granted: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import update
 
-    runtime = await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    granted = await linking.grant(emulator, anna)
+    runtime, anna, granted = anna_granted
     async with runtime.services.sessions.begin() as session:
         await session.execute(update(OAuthState).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     await _refused(emulator, linking, anna, granted.redirect_url, 400, "expired", "expired")
     assert await _rows(runtime, NetatmoLink) == []
 
 
-async def test_a_code_netatmo_refuses_links_nothing(
-    emulator: Any, simulator: Any, start_bot: Any, linking: Any
-) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna = emulator.add_user("Anna")
-    granted = await linking.grant(emulator, anna)
+async def test_a_code_netatmo_refuses_links_nothing(emulator: Any, linking: Any, anna_granted: Any) -> None:
+    runtime, anna, granted = anna_granted
     forged = granted.redirect_url.replace("code=", "code=0")
     await _refused(emulator, linking, anna, forged, 200, "refused", "refused")
     assert await _rows(runtime, NetatmoLink) == []
 
 
 async def test_paste_fallback_with_url_and_with_bare_code(
-    emulator: Any, simulator: Any, start_bot: Any, linking: Any
+    emulator: Any, linking: Any, anna_granted: Any
 ) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna, ben = emulator.add_user("Anna"), emulator.add_user("Ben")
-    granted = await linking.grant(emulator, anna)
-    await emulator.send_message(anna, None, granted.redirect_url)
-    linked = await emulator.wait_for_message(emulator.private_chat(anna), timeout=TIMEOUT)
-    assert "Linked!" in linked.text
+    runtime, anna, granted = anna_granted
+    assert "Linked!" in await _paste(emulator, anna, granted.redirect_url)
     # Ben pastes a bare code: the latest unexpired state of Ben is used.
+    ben = emulator.add_user("Ben")
     granted = await linking.grant(emulator, ben, account=SECOND_ACCOUNT)
     code = parse_qs(urlsplit(granted.redirect_url).query)["code"][0]
-    await emulator.send_message(ben, None, code)
-    linked = await emulator.wait_for_message(emulator.private_chat(ben), timeout=TIMEOUT)
-    assert "Linked!" in linked.text
+    assert "Linked!" in await _paste(emulator, ben, code)
     links = {link.telegram_user_id: link for link in await _rows(runtime, NetatmoLink)}
     assert links[anna.id].netatmo_user_id == DEMO_ACCOUNT and links[ben.id].netatmo_user_id == SECOND_ACCOUNT
 
 
 async def test_state_pasted_by_another_user_is_refused_and_kept(
-    emulator: Any, simulator: Any, start_bot: Any, linking: Any
+    emulator: Any, linking: Any, anna_granted: Any
 ) -> None:
-    runtime = await start_bot(emulator, simulator)
-    anna, mallory = emulator.add_user("Anna"), emulator.add_user("Mallory")
-    granted = await linking.grant(emulator, anna)
-    await emulator.send_message(mallory, None, granted.redirect_url)
-    refused = await emulator.wait_for_message(emulator.private_chat(mallory), timeout=TIMEOUT)
-    assert "someone else" in refused.text
+    runtime, anna, granted = anna_granted
+    mallory = emulator.add_user("Mallory")
+    assert "someone else" in await _paste(emulator, mallory, granted.redirect_url)
     assert await _rows(runtime, NetatmoLink) == []
     # The state was not used up: Anna can still finish.
     status, page = await linking.open_callback(granted.redirect_url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -201,6 +202,18 @@ async def faults(request: web.Request) -> web.Response:
     return web.json_response({"faults": state.faults.pending()})
 
 
+def _rename(items: Mapping[str, Any], change: object, what: str, touched: list[str]) -> None:
+    """Apply a {id, name} rename of one of `items` (rooms or devices, by id) when asked; ValueError for an
+    unknown id."""
+    if not isinstance(change, dict):
+        return
+    key = str(change.get("id"))
+    if key not in items:
+        raise ValueError(f"unknown {what} {change.get('id')}")
+    items[key].name = str(change.get("name", ""))
+    touched.append(key)
+
+
 def change_topology(state: SimState, home: Home, body: dict[str, Any]) -> list[str]:
     """Apply the topology changes of an admin request; the ids of the rooms and modules it touched.
 
@@ -210,18 +223,8 @@ def change_topology(state: SimState, home: Home, body: dict[str, Any]) -> list[s
     touched: list[str] = []
     if isinstance(body.get("rename_home"), str):
         home.name = body["rename_home"]
-    room = body.get("rename_room")
-    if isinstance(room, dict):
-        if str(room.get("id")) not in home.rooms:
-            raise ValueError(f"unknown room {room.get('id')}")
-        home.rooms[str(room["id"])].name = str(room.get("name", ""))
-        touched.append(str(room["id"]))
-    device = body.get("rename_device")
-    if isinstance(device, dict):
-        if str(device.get("id")) not in home.devices:
-            raise ValueError(f"unknown device {device.get('id')}")
-        home.devices[str(device["id"])].name = str(device.get("name", ""))
-        touched.append(str(device["id"]))
+    _rename(home.rooms, body.get("rename_room"), "room", touched)
+    _rename(home.devices, body.get("rename_device"), "device", touched)
     added = body.get("add_device")
     if isinstance(added, dict):
         device_type, device_id = str(added.get("type")), str(added.get("id") or "")

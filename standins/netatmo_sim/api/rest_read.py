@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -10,6 +10,7 @@ from standins.netatmo_sim.api import render
 from standins.netatmo_sim.api.common import (
     BadRequest,
     Caller,
+    Params,
     api_routes,
     as_int,
     caller_of,
@@ -45,6 +46,22 @@ def owned_home(state: SimState, caller: Caller, home_id: str) -> Home:
     if home is None or home.account_id != caller.account_id:
         raise BadRequest(21, "Invalid id")
     return home
+
+
+class HomeRequest(NamedTuple):
+    state: SimState
+    caller: Caller
+    params: Params
+    home: Home
+
+
+def home_request(request: web.Request, *scopes: str) -> HomeRequest:
+    """A request about one home: its `home_id` required, one of `scopes` checked (in that order), and
+    the caller's home with that id (see owned_home)."""
+    state, caller, params = request.app[STATE], caller_of(request), params_of(request)
+    (home_id,) = require(params, "home_id")
+    check_scope(caller, *scopes)
+    return HomeRequest(state, caller, params, owned_home(state, caller, home_id))
 
 
 async def homesdata(request: web.Request) -> web.Response:
@@ -85,10 +102,7 @@ async def homestatus(request: web.Request) -> web.Response:
 async def getevents(request: web.Request) -> web.Response:
     """Events newest first; filters device_id/module_id/person_id/device_types; paging with
     event_id (older than that event), offset and size."""
-    state, caller, params = request.app[STATE], caller_of(request), params_of(request)
-    (home_id,) = require(params, "home_id")
-    check_scope(caller, *CAMERA_READ)
-    home = owned_home(state, caller, home_id)
+    state, caller, params, home = home_request(request, *CAMERA_READ)
     events = [e for e in home.events if render.visible(home.devices[e.device_id], caller.scopes)]
     for name in ("device_id", "module_id"):
         if (wanted := params.get(name)) is not None:
@@ -115,10 +129,7 @@ async def getevents(request: web.Request) -> web.Response:
 
 async def getscenarios(request: web.Request) -> web.Response:
     """Legrand scenarios of a home."""
-    state, caller, params = request.app[STATE], caller_of(request), params_of(request)
-    (home_id,) = require(params, "home_id")
-    check_scope(caller, "read_magellan", "read_bubendorff")
-    home = owned_home(state, caller, home_id)
+    state, _caller, _params, home = home_request(request, "read_magellan", "read_bubendorff")
     scenarios = [
         {"type": s.type, "id": s.id, "name": s.name, "editable": False, "customizable": False}
         for s in home.scenarios

@@ -18,7 +18,7 @@ from standins.netatmo_sim.api.common import (
     params_of,
     require,
 )
-from standins.netatmo_sim.api.rest_read import owned_home
+from standins.netatmo_sim.api.rest_read import home_request, owned_home
 from standins.netatmo_sim.api.state import STATE
 from standins.netatmo_sim.world import actions
 from standins.netatmo_sim.world.device_types import DEVICE_TYPES
@@ -77,10 +77,7 @@ async def setstate(request: web.Request) -> web.Response:
 
 async def setthermmode(request: web.Request) -> web.Response:
     """Home heating mode: schedule, away or hg, with optional endtime and schedule_id."""
-    state, caller, params = request.app[STATE], caller_of(request), params_of(request)
-    (home_id,) = require(params, "home_id")
-    check_scope(caller, "write_thermostat")
-    home = owned_home(state, caller, home_id)
+    state, _caller, params, home = home_request(request, "write_thermostat")
     actions.set_therm_mode(
         state.world,
         home,
@@ -159,10 +156,7 @@ async def createnewhomeschedule(request: web.Request) -> web.Response:
 
 async def setpersonsaway(request: web.Request) -> web.Response:
     """Mark one person (or, without person_id, everybody) away."""
-    state, caller, params = request.app[STATE], caller_of(request), params_of(request)
-    (home_id,) = require(params, "home_id")
-    check_scope(caller, "write_camera")
-    home = owned_home(state, caller, home_id)
+    state, _caller, params, home = home_request(request, "write_camera")
     person = params.get("person_id")
     actions.set_persons(state.world, home, [person] if person else None, away=True)
     return ok(None, state.world.now())
@@ -170,10 +164,7 @@ async def setpersonsaway(request: web.Request) -> web.Response:
 
 async def setpersonshome(request: web.Request) -> web.Response:
     """Mark persons home (`person_ids[]` form values or a JSON array)."""
-    state, caller, params = request.app[STATE], caller_of(request), params_of(request)
-    (home_id,) = require(params, "home_id")
-    check_scope(caller, "write_camera")
-    home = owned_home(state, caller, home_id)
+    state, _caller, params, home = home_request(request, "write_camera")
     ids = params.getall("person_ids")
     if not ids:
         raise BadRequest(10, "Missing person_ids")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -43,6 +44,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def install(app: Any) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(on_button))
+
+
+@pytest.fixture
+def alice_app(emulator: BotApiEmulator, app_factory: AppFactory) -> tuple[Any, Any]:
+    """(chat, app): the private chat of a new user, Alice, and a bot application on the emulator."""
+    return emulator.private_chat(emulator.add_user("Alice")), app_factory(emulator)
 
 
 async def test_command_reply_in_private_chat(
@@ -109,12 +116,10 @@ async def test_button_press_answers_and_edits(
 
 
 async def test_photo_upload_then_reuse_by_file_id(
-    emulator: BotApiEmulator, app_factory: AppFactory, run_app: RunApp, jpeg: Callable[..., bytes]
+    emulator: BotApiEmulator, run_app: RunApp, jpeg: Callable[..., bytes], alice_app: Any
 ) -> None:
-    alice = emulator.add_user("Alice")
-    chat = emulator.private_chat(alice)
+    chat, app = alice_app
     picture = jpeg(800, 600)
-    app = app_factory(emulator)
     async with run_app(app, poll=False):
         first = await app.bot.send_photo(chat.id, photo=picture, filename="snap.jpg", caption="Front door")
         file_id = first.photo[-1].file_id
@@ -133,11 +138,9 @@ async def test_photo_upload_then_reuse_by_file_id(
 
 
 async def test_media_group_and_edit_media(
-    emulator: BotApiEmulator, app_factory: AppFactory, run_app: RunApp, jpeg: Callable[..., bytes]
+    emulator: BotApiEmulator, run_app: RunApp, jpeg: Callable[..., bytes], alice_app: Any
 ) -> None:
-    alice = emulator.add_user("Alice")
-    chat = emulator.private_chat(alice)
-    app = app_factory(emulator)
+    chat, app = alice_app
     async with run_app(app, poll=False):
         media = [
             InputMediaPhoto(jpeg(color="red"), caption="one", filename="1.jpg"),
@@ -162,11 +165,9 @@ async def test_media_group_and_edit_media(
 
 
 async def test_edit_media_adds_a_photo_to_a_text_message(
-    emulator: BotApiEmulator, app_factory: AppFactory, run_app: RunApp, jpeg: Callable[..., bytes]
+    emulator: BotApiEmulator, run_app: RunApp, jpeg: Callable[..., bytes], alice_app: Any
 ) -> None:
-    alice = emulator.add_user("Alice")
-    chat = emulator.private_chat(alice)
-    app = app_factory(emulator)
+    chat, app = alice_app
     picture = jpeg(color="red")
     async with run_app(app, poll=False):
         text = await app.bot.send_message(chat.id, "Movement at the door", reply_markup=KEYBOARD)
